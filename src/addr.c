@@ -1,0 +1,220 @@
+/*
+ * Addresses: ports and service names, host resolution through getaddrinfo,
+ * UNIX paths and abstract names, and numeric formatting for messages.
+ *
+ * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sockcat.h"
+
+/*
+ * Parse a port: a number 0-65535 or a service name known for proto. Zero
+ * (the kernel picks) is accepted only when allow_zero is set. Returns 0,
+ * or -1 with *errstr saying why.
+ */
+int
+addr_parse_port(const char *s, const char *proto, bool allow_zero, int *port,
+    const char **errstr)
+{
+	struct servent	*se;
+	const char	*p;
+	long long	 v;
+
+	*errstr = NULL;
+	if (*s == '\0') {
+		*errstr = "empty";
+		return -1;
+	}
+	for (p = s; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*p == '\0') {
+		v = strtonum(s, 0, 65535, errstr);
+		if (*errstr != NULL) {
+			*errstr = "out of range (1-65535)";
+			return -1;
+		}
+		if (v == 0 && !allow_zero) {
+			*errstr = "0 is allowed only when listening";
+			return -1;
+		}
+		*port = (int)v;
+		return 0;
+	}
+	if ((se = getservbyname(s, proto)) == NULL) {
+		*errstr = "not a number (1-65535) or a known service name";
+		return -1;
+	}
+	*port = ntohs((uint16_t)se->s_port);
+	return 0;
+}
+
+/*
+ * Resolve host (NULL: the wildcard address when passive) and port for the
+ * options' transport and family. Returns 0 or a getaddrinfo() code.
+ */
+int
+addr_resolve(const char *host, int port, const struct sc_opts *o,
+    bool passive, struct addrinfo **res)
+{
+	struct addrinfo	 hints;
+	char		 serv[16];
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = o->family;
+	hints.ai_socktype = o->proto->socktype;
+	hints.ai_protocol = o->proto->protocol;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (passive)
+		hints.ai_flags |= AI_PASSIVE;
+	else
+		hints.ai_flags |= AI_ADDRCONFIG;
+	if (o->numeric)
+		hints.ai_flags |= AI_NUMERICHOST;
+	(void)snprintf(serv, sizeof(serv), "%d", port < 0 ? 0 : port);
+	return getaddrinfo(host, serv, &hints, res);
+}
+
+bool
+addr_unix_abstract(const char *path)
+{
+	return path[0] == '@';
+}
+
+/*
+ * Fill a sockaddr_un from a path, or from "@name" for an abstract name.
+ * A path that does not fit is an error, never truncated.
+ */
+int
+addr_unix(const char *path, struct sockaddr_un *sun, socklen_t *len,
+    const char **errstr)
+{
+	size_t	 n = strlen(path);
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	*errstr = NULL;
+	if (n == 0) {
+		*errstr = "empty UNIX socket path";
+		return -1;
+	}
+	if (addr_unix_abstract(path)) {
+#ifdef HAVE_ABSTRACT_UNIX
+		if (n > sizeof(sun->sun_path)) {
+			*errstr = "abstract name too long for sun_path";
+			return -1;
+		}
+		memcpy(sun->sun_path + 1, path + 1, n - 1);
+		*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+		return 0;
+#else
+		*errstr = "abstract socket names are not supported here";
+		return -1;
+#endif
+	}
+	if (n >= sizeof(sun->sun_path)) {
+		*errstr = "path too long for sun_path";
+		return -1;
+	}
+	memcpy(sun->sun_path, path, n);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+	return 0;
+}
+
+/* An IPv4-mapped IPv6 address is shown as the IPv4 address it maps. */
+static socklen_t
+addr_unmap(const struct sockaddr *sa, socklen_t len,
+    struct sockaddr_storage *out)
+{
+	const struct sockaddr_in6	*s6;
+	struct sockaddr_in		*s4;
+
+	memcpy(out, sa, len < sizeof(*out) ? len : sizeof(*out));
+	if (sa->sa_family != AF_INET6)
+		return len;
+	s6 = (const struct sockaddr_in6 *)(const void *)sa;
+	if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return len;
+	memset(out, 0, sizeof(*out));
+	s4 = (struct sockaddr_in *)(void *)out;
+	s4->sin_family = AF_INET;
+	s4->sin_port = s6->sin6_port;
+	memcpy(&s4->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	return sizeof(*s4);
+}
+
+/*
+ * The numeric host (or UNIX path, "@name", "unnamed") into host, and the
+ * port into *port (-1 for UNIX).
+ */
+void
+addr_numeric(const struct sockaddr *sa, socklen_t len, char *host,
+    size_t hostlen, int *port)
+{
+	struct sockaddr_storage		 ss;
+	const struct sockaddr_un	*sun;
+	char				 serv[NI_MAXSERV];
+	const char			*errstr;
+	size_t				 plen;
+
+	*port = -1;
+	if (sa->sa_family == AF_UNIX) {
+		sun = (const struct sockaddr_un *)(const void *)sa;
+		plen = len > offsetof(struct sockaddr_un, sun_path) ?
+		    len - offsetof(struct sockaddr_un, sun_path) : 0;
+		if (plen == 0 || (sun->sun_path[0] == '\0' && plen == 1))
+			(void)snprintf(host, hostlen, "unnamed");
+		else if (sun->sun_path[0] == '\0')
+			(void)snprintf(host, hostlen, "@%.*s", (int)(plen - 1),
+			    sun->sun_path + 1);
+		else
+			(void)snprintf(host, hostlen, "%.*s",
+			    (int)strnlen(sun->sun_path, plen), sun->sun_path);
+		return;
+	}
+	len = addr_unmap(sa, len, &ss);
+	if (getnameinfo((struct sockaddr *)&ss, len, host, hostlen, serv,
+	    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		(void)snprintf(host, hostlen, "?");
+		return;
+	}
+	*port = (int)strtonum(serv, 0, 65535, &errstr);
+}
+
+/* "ADDR port PORT" (or the UNIX path) for messages. */
+const char *
+addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
+{
+	char	 host[NI_MAXHOST];
+	int	 port;
+
+	addr_numeric(sa, len, host, sizeof(host), &port);
+	if (port < 0)
+		(void)snprintf(buf, size, "%s", host);
+	else
+		(void)snprintf(buf, size, "%s port %d", host, port);
+	return buf;
+}
+
+/* The service name of port for proto, or "*" as nc prints it. */
+const char *
+addr_service(int port, const char *proto)
+{
+	struct servent	*se;
+
+	if ((se = getservbyport(htons((uint16_t)port), proto)) == NULL)
+		return "*";
+	return se->s_name;
+}

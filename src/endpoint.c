@@ -1,0 +1,147 @@
+/*
+ * Endpoints for the relay: standard input and output, and a connected
+ * socket. Both read and write without blocking: sockets through
+ * MSG_DONTWAIT, pipes and terminals by never writing more than PIPE_BUF
+ * after poll(2) said the descriptor was writable. sockcat does not set
+ * O_NONBLOCK on descriptors it inherits, since that flag would also
+ * change them for every other process sharing them (the shell, a tee).
+ *
+ * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sockcat.h"
+
+static ssize_t
+fd_read(struct sc_endpoint *ep, void *buf, size_t len)
+{
+	if (ep->rsock)
+		return sys_recv(ep->rfd, buf, len, MSG_DONTWAIT);
+	return sys_read(ep->rfd, buf, len);
+}
+
+static ssize_t
+fd_write(struct sc_endpoint *ep, const void *buf, size_t len)
+{
+	if (ep->wmax != 0 && len > ep->wmax)
+		len = ep->wmax;
+	if (ep->wsock)
+		return sys_send(ep->wfd, buf, len, MSG_DONTWAIT);
+	return sys_write(ep->wfd, buf, len);
+}
+
+/*
+ * End of our output. A socket is shut down for writing; anything else is
+ * closed by putting /dev/null in its place, so that the reader sees EOF
+ * while the descriptor number stays taken.
+ */
+static int
+fd_shutdown_wr(struct sc_endpoint *ep)
+{
+	int	 null, rv;
+
+	if (ep->wsock)
+		return sys_shutdown(ep->wfd, SHUT_WR);
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	rv = dup2(null, ep->wfd);
+	(void)sys_close(null);
+	if (rv == -1)
+		return -1;
+	ep->wsock = false;
+	ep->wmax = 0;
+	return 0;
+}
+
+static void
+fd_close(struct sc_endpoint *ep)
+{
+	if (!ep->owns_fds)
+		return;
+	if (ep->rfd != -1)
+		(void)sys_close(ep->rfd);
+	if (ep->wfd != -1 && ep->wfd != ep->rfd)
+		(void)sys_close(ep->wfd);
+	ep->rfd = ep->wfd = -1;
+}
+
+static const struct sc_endpoint_ops fd_ops = {
+	.read = fd_read,
+	.write = fd_write,
+	.shutdown_wr = fd_shutdown_wr,
+	.close = fd_close,
+};
+
+/* How much can be written to fd without blocking once it polls writable. */
+static size_t
+fd_wmax(const struct stat *st)
+{
+	if (S_ISREG(st->st_mode) || S_ISSOCK(st->st_mode))
+		return 0;
+	return PIPE_BUF;
+}
+
+/* Standard input and output as one endpoint. */
+int
+endpoint_stdio(struct sc_endpoint *ep)
+{
+	struct stat	 in, out;
+
+	memset(ep, 0, sizeof(*ep));
+	if (fstat(STDIN_FILENO, &in) == -1 || fstat(STDOUT_FILENO, &out) == -1)
+		return -1;
+	ep->ops = &fd_ops;
+	ep->rfd = STDIN_FILENO;
+	ep->wfd = STDOUT_FILENO;
+	ep->rsock = S_ISSOCK(in.st_mode);
+	ep->wsock = S_ISSOCK(out.st_mode);
+	ep->wmax = fd_wmax(&out);
+	ep->is_tty = isatty(STDIN_FILENO) == 1;
+	ep->owns_fds = false;
+	(void)snprintf(ep->rname, sizeof(ep->rname), "read from stdin");
+	(void)snprintf(ep->wname, sizeof(ep->wname), "write to stdout");
+	return 0;
+}
+
+/* A connected stream socket; label names the peer for messages. */
+void
+endpoint_socket(struct sc_endpoint *ep, int fd, const char *label)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->ops = &fd_ops;
+	ep->rfd = ep->wfd = fd;
+	ep->rsock = ep->wsock = true;
+	ep->owns_fds = true;
+	(void)snprintf(ep->rname, sizeof(ep->rname), "recv from %s", label);
+	(void)snprintf(ep->wname, sizeof(ep->wname), "send to %s", label);
+}
+
+int
+buf_init(struct sc_buf *b, size_t size)
+{
+	memset(b, 0, sizeof(*b));
+	if ((b->data = malloc(size)) == NULL)
+		return -1;
+	b->size = size;
+	return 0;
+}
+
+void
+buf_free(struct sc_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}

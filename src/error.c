@@ -1,0 +1,88 @@
+/*
+ * Errors as values. Modules fill a struct sc_error and return; only the
+ * mode functions and main() print it and choose to exit.
+ *
+ * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sockcat.h"
+
+static void
+error_what(struct sc_error *e, const char *fmt, va_list ap)
+{
+	(void)vsnprintf(e->what, sizeof(e->what), fmt, ap);
+}
+
+/* WHAT failed with errno value errnum; the class is exit. */
+void
+error_set(struct sc_error *e, int exit, int errnum, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	e->exit = exit;
+	e->errnum = errnum;
+	e->gai = 0;
+	e->reason = NULL;
+	va_start(ap, fmt);
+	error_what(e, fmt, ap);
+	va_end(ap);
+}
+
+/* WHAT failed in getaddrinfo() with code gai. */
+void
+error_gai(struct sc_error *e, int gai, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	e->exit = gai == EAI_SYSTEM ? SC_EXIT_FAIL : SC_EXIT_RESOLVE;
+	e->errnum = gai == EAI_SYSTEM ? errno : 0;
+	e->gai = gai == EAI_SYSTEM ? 0 : gai;
+	e->reason = NULL;
+	va_start(ap, fmt);
+	error_what(e, fmt, ap);
+	va_end(ap);
+}
+
+/* WHAT failed for a reason that is not an errno value. */
+void
+error_reason(struct sc_error *e, int exit, const char *reason,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	e->exit = exit;
+	e->errnum = 0;
+	e->gai = 0;
+	e->reason = reason;
+	va_start(ap, fmt);
+	error_what(e, fmt, ap);
+	va_end(ap);
+}
+
+/* The exit status for a failed connect, send or receive. */
+int
+error_exit_for_errno(int errnum)
+{
+	switch (errnum) {
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case EPIPE:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case ENETDOWN:
+	case ENOENT:		/* no UNIX socket at that path */
+		return SC_EXIT_CONN;
+	case ETIMEDOUT:
+		return SC_EXIT_TIMEOUT;
+	default:
+		return SC_EXIT_FAIL;
+	}
+}

@@ -1,0 +1,482 @@
+/*
+ * The command line: one getopt_long table (the short-option string is
+ * built from it, so the two cannot drift apart), argument conversion with
+ * bounds, then one flat list of conflicts that reads like the man page.
+ *
+ * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
+ */
+
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <ctype.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockcat.h"
+
+/* Long-only options take values above any character. */
+enum {
+	OPT_SEND_ONLY = CHAR_MAX + 1,
+	OPT_RECV_ONLY,
+	OPT_NO_SHUTDOWN,
+	OPT_EXIT_ON_PEER_EOF,
+	OPT_CONNECT_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
+	OPT_MAX_TIME,
+	OPT_PORT_FILE,
+	OPT_KEEP_SOCKET,
+};
+
+static const struct option opts_table[] = {
+	{ "ipv4",		no_argument,		NULL, '4' },
+	{ "ipv6",		no_argument,		NULL, '6' },
+	{ "no-stdin",		no_argument,		NULL, 'd' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "keep-open",		no_argument,		NULL, 'k' },
+	{ "listen",		no_argument,		NULL, 'l' },
+	{ "shutdown",		no_argument,		NULL, 'N' },
+	{ "numeric",		no_argument,		NULL, 'n' },
+	{ "source-port",	required_argument,	NULL, 'p' },
+	{ "quit-after-eof",	required_argument,	NULL, 'q' },
+	{ "source",		required_argument,	NULL, 's' },
+	{ "unix",		no_argument,		NULL, 'U' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ "wait",		required_argument,	NULL, 'w' },
+	{ "connect-timeout",	required_argument,	NULL, OPT_CONNECT_TIMEOUT },
+	{ "exit-on-peer-eof",	no_argument,		NULL, OPT_EXIT_ON_PEER_EOF },
+	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE_TIMEOUT },
+	{ "keep-socket",	no_argument,		NULL, OPT_KEEP_SOCKET },
+	{ "max-time",		required_argument,	NULL, OPT_MAX_TIME },
+	{ "no-shutdown",	no_argument,		NULL, OPT_NO_SHUTDOWN },
+	{ "port-file",		required_argument,	NULL, OPT_PORT_FILE },
+	{ "recv-only",		no_argument,		NULL, OPT_RECV_ONLY },
+	{ "send-only",		no_argument,		NULL, OPT_SEND_ONLY },
+	{ NULL,			0,			NULL, 0 }
+};
+
+/* The longest duration accepted: one year. */
+#define DURATION_MAX_MS	(8760LL * 3600 * 1000)
+
+/* Host names longer than DNS allows are refused before any lookup. */
+#define HOST_MAX	253
+
+/* What a parse step found, before the conflict checks. */
+struct opts_state {
+	char		*err;
+	size_t		 errlen;
+	const char	*source_port;	/* -p as given */
+	bool		 wait_given;
+	int64_t		 wait_ms;
+	bool		 shutdown_given;
+	bool		 family4, family6;
+};
+
+static int
+opts_error(struct opts_state *st, const char *fmt, ...)
+    __attribute__((__format__(__printf__, 2, 3)));
+
+static int
+opts_error(struct opts_state *st, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(st->err, st->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The short-option string, built from the table. */
+static void
+opts_shortstring(char *s, size_t size)
+{
+	const struct option	*o;
+	size_t			 n = 0;
+
+	s[n++] = ':';		/* report a missing argument as ':' */
+	for (o = opts_table; o->name != NULL && n + 3 < size; o++) {
+		if (o->val > CHAR_MAX)
+			continue;
+		s[n++] = (char)o->val;
+		if (o->has_arg == required_argument)
+			s[n++] = ':';
+	}
+	s[n] = '\0';
+}
+
+/*
+ * A duration: a non-negative decimal number with an optional fraction and
+ * an optional unit (ms, s, m, h; seconds when none), into milliseconds.
+ * A non-zero value below one millisecond becomes one millisecond.
+ */
+int
+opts_duration(const char *s, int64_t *ms, const char **errstr)
+{
+	const char	*p = s, *unit;
+	char		 num[32];
+	double		 v, scale;
+	size_t		 digits = 0, n;
+
+	*errstr = "invalid duration (use e.g. 5, 1.5, 250ms, 2m, 1h)";
+	while (isdigit((unsigned char)*p)) {
+		p++;
+		digits++;
+	}
+	if (*p == '.') {
+		p++;
+		while (isdigit((unsigned char)*p)) {
+			p++;
+			digits++;
+		}
+	}
+	if (digits == 0 || (n = (size_t)(p - s)) >= sizeof(num))
+		return -1;
+	unit = p;
+	if (*unit == '\0' || strcmp(unit, "s") == 0)
+		scale = 1000;
+	else if (strcmp(unit, "ms") == 0)
+		scale = 1;
+	else if (strcmp(unit, "m") == 0)
+		scale = 60 * 1000;
+	else if (strcmp(unit, "h") == 0)
+		scale = 3600 * 1000;
+	else
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	v = strtod(num, NULL) * scale;
+	if (!isfinite(v) || v > (double)DURATION_MAX_MS) {
+		*errstr = "duration too long (at most 8760h)";
+		return -1;
+	}
+	*ms = (int64_t)llround(v);
+	if (*ms == 0 && v > 0)
+		*ms = 1;
+	*errstr = NULL;
+	return 0;
+}
+
+static int
+opts_positive_duration(struct opts_state *st, const char *name,
+    const char *arg, int64_t *ms)
+{
+	const char	*errstr;
+
+	if (opts_duration(arg, ms, &errstr) == -1)
+		return opts_error(st, "%s \"%s\": %s", name, arg, errstr);
+	if (*ms == 0)
+		return opts_error(st, "%s \"%s\": must be greater than zero",
+		    name, arg);
+	return 0;
+}
+
+/* Apply one option from the table. */
+static int
+opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
+{
+	const char	*errstr;
+
+	switch (ch) {
+	case '4':
+		st->family4 = true;
+		o->family = AF_INET;
+		break;
+	case '6':
+		st->family6 = true;
+		o->family = AF_INET6;
+		break;
+	case 'd':
+		o->no_stdin = true;
+		break;
+	case 'k':
+		o->keep_open = true;
+		break;
+	case 'l':
+		o->mode = SC_MODE_LISTEN;
+		break;
+	case 'N':
+		st->shutdown_given = true;
+		break;
+	case 'n':
+		o->numeric = true;
+		break;
+	case 'p':
+		st->source_port = arg;
+		break;
+	case 'q':
+		if (opts_duration(arg, &o->quit_after_eof_ms, &errstr) == -1)
+			return opts_error(st, "-q \"%s\": %s", arg, errstr);
+		break;
+	case 's':
+		o->source_addr = arg;
+		break;
+	case 'U':
+		o->proto = &sc_proto_unix;
+		break;
+	case 'v':
+		o->verbose++;
+		break;
+	case 'w':
+		st->wait_given = true;
+		return opts_positive_duration(st, "-w", arg, &st->wait_ms);
+	case OPT_CONNECT_TIMEOUT:
+		return opts_positive_duration(st, "--connect-timeout", arg,
+		    &o->connect_timeout_ms);
+	case OPT_IDLE_TIMEOUT:
+		return opts_positive_duration(st, "--idle-timeout", arg,
+		    &o->idle_timeout_ms);
+	case OPT_MAX_TIME:
+		return opts_positive_duration(st, "--max-time", arg,
+		    &o->max_time_ms);
+	case OPT_EXIT_ON_PEER_EOF:
+		o->exit_on_peer_eof = true;
+		break;
+	case OPT_KEEP_SOCKET:
+		o->keep_socket = true;
+		break;
+	case OPT_NO_SHUTDOWN:
+		o->no_shutdown = true;
+		break;
+	case OPT_PORT_FILE:
+		if (*arg == '\0')
+			return opts_error(st, "--port-file: empty file name");
+		o->port_file = arg;
+		break;
+	case OPT_RECV_ONLY:
+		o->recv_only = true;
+		break;
+	case OPT_SEND_ONLY:
+		o->send_only = true;
+		break;
+	default:
+		return opts_error(st, "internal error: option %d", ch);
+	}
+	return 0;
+}
+
+/* The option as the user wrote it, for getopt's own failures. */
+static void
+opts_written(char **argv, char *buf, size_t size)
+{
+	const char	*a = argv[optind - 1];
+	size_t		 n = strcspn(a, "=");
+
+	(void)snprintf(buf, size, "%.*s", (int)(n > 64 ? 64 : n), a);
+}
+
+/* The flat list of conflicts; it reads like the man page. */
+static int
+opts_conflicts(struct opts_state *st, const struct sc_opts *o)
+{
+	bool	 listen = o->mode == SC_MODE_LISTEN;
+	bool	 is_unix = o->proto->family == AF_UNIX;
+
+	if (st->family4 && st->family6)
+		return opts_error(st, "-4 and -6 cannot be used together");
+	if (o->send_only && o->recv_only)
+		return opts_error(st,
+		    "--send-only and --recv-only cannot be used together");
+	if (o->send_only && o->no_stdin)
+		return opts_error(st,
+		    "--send-only needs stdin, but -d never reads it");
+	if (st->shutdown_given && o->no_shutdown)
+		return opts_error(st,
+		    "-N and --no-shutdown cannot be used together");
+	if (o->keep_open && !listen)
+		return opts_error(st, "-k requires -l");
+	if (o->port_file != NULL && !listen)
+		return opts_error(st, "--port-file requires -l");
+	if (o->port_file != NULL && is_unix)
+		return opts_error(st, "--port-file cannot be used with -U");
+	if (o->keep_socket && !(listen && is_unix))
+		return opts_error(st, "--keep-socket requires -l and -U");
+	if (is_unix && (st->family4 || st->family6))
+		return opts_error(st, "-4 and -6 cannot be used with -U");
+	if (is_unix && st->source_port != NULL)
+		return opts_error(st, "-p cannot be used with -U");
+	if (is_unix && o->source_addr != NULL)
+		return opts_error(st, "-s cannot be used with -U");
+	return 0;
+}
+
+/* -l [host] port, -l -p port, -l -s addr -p port */
+static int
+opts_listen_operands(struct opts_state *st, struct sc_opts *o, int argc,
+    char **argv)
+{
+	const char	*port = NULL, *host = NULL, *errstr;
+
+	if (argc > 2)
+		return opts_error(st, "too many operands for -l: \"%s\"",
+		    argv[2]);
+	if (argc == 2) {
+		host = argv[0];
+		port = argv[1];
+	} else if (argc == 1)
+		port = argv[0];
+	if (port != NULL && st->source_port != NULL &&
+	    strcmp(port, st->source_port) != 0)
+		return opts_error(st,
+		    "-l: port operand \"%s\" differs from -p \"%s\"", port,
+		    st->source_port);
+	if (port == NULL)
+		port = st->source_port;
+	if (port == NULL)
+		return opts_error(st, "-l: no port to listen on");
+	if (host != NULL && o->source_addr != NULL &&
+	    strcmp(host, o->source_addr) != 0)
+		return opts_error(st,
+		    "-l: address operand \"%s\" differs from -s \"%s\"", host,
+		    o->source_addr);
+	if (host == NULL)
+		host = o->source_addr;
+	if (host != NULL && strlen(host) > HOST_MAX)
+		return opts_error(st, "host name too long (over %d bytes)",
+		    HOST_MAX);
+	o->host = host;
+	o->source_addr = NULL;
+	if (addr_parse_port(port, o->proto->name, true, &o->port,
+	    &errstr) == -1)
+		return opts_error(st, "port \"%s\": %s", port, errstr);
+	return 0;
+}
+
+static int
+opts_connect_operands(struct opts_state *st, struct sc_opts *o, int argc,
+    char **argv)
+{
+	const char	*errstr;
+
+	if (argc == 0)
+		return opts_error(st, "missing host and port operands");
+	if (argc == 1)
+		return opts_error(st, "missing port after host \"%s\"",
+		    argv[0]);
+	if (argc > 2)
+		return opts_error(st, "too many operands: \"%s\"", argv[2]);
+	if (strlen(argv[0]) > HOST_MAX)
+		return opts_error(st, "host name too long (over %d bytes)",
+		    HOST_MAX);
+	if (*argv[0] == '\0')
+		return opts_error(st, "empty host name");
+	o->host = argv[0];
+	if (addr_parse_port(argv[1], o->proto->name, false, &o->port,
+	    &errstr) == -1)
+		return opts_error(st, "port \"%s\": %s", argv[1], errstr);
+	if (st->source_port != NULL && addr_parse_port(st->source_port,
+	    o->proto->name, false, &o->source_port, &errstr) == -1)
+		return opts_error(st, "source port \"%s\": %s",
+		    st->source_port, errstr);
+	if (o->source_addr != NULL && strlen(o->source_addr) > HOST_MAX)
+		return opts_error(st, "source address too long (over %d bytes)",
+		    HOST_MAX);
+	return 0;
+}
+
+static int
+opts_unix_operand(struct opts_state *st, struct sc_opts *o, int argc,
+    char **argv)
+{
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	const char		*errstr;
+
+	if (argc == 0)
+		return opts_error(st, "-U: missing socket path");
+	if (argc > 1)
+		return opts_error(st, "-U: too many operands: \"%s\"", argv[1]);
+	if (addr_unix(argv[0], &sun, &len, &errstr) == -1)
+		return opts_error(st, "\"%.64s%s\": %s", argv[0],
+		    strlen(argv[0]) > 64 ? "..." : "", errstr);
+	o->unix_path = argv[0];
+	return 0;
+}
+
+static void
+opts_defaults(struct sc_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = SC_MODE_CONNECT;
+	o->proto = &sc_proto_tcp;
+	o->family = AF_UNSPEC;
+	o->port = -1;
+	o->source_port = -1;
+	o->quit_after_eof_ms = SC_NO_TIMEOUT;
+	o->connect_timeout_ms = SC_NO_TIMEOUT;
+	o->idle_timeout_ms = SC_NO_TIMEOUT;
+	o->max_time_ms = SC_NO_TIMEOUT;
+}
+
+static enum sc_opts_result
+opts_getopt_error(struct opts_state *st, int ch, char **argv)
+{
+	char	 w[80];
+
+	if (optopt != 0 && optopt <= CHAR_MAX)
+		(void)snprintf(w, sizeof(w), "-%c", optopt);
+	else
+		opts_written(argv, w, sizeof(w));
+	if (ch == ':')
+		opts_error(st, "option %s requires an argument", w);
+	else
+		opts_error(st, "unknown option %s", w);
+	return SC_OPTS_ERROR;
+}
+
+/*
+ * Parse the command line into *o. Options and operands may be mixed (GNU
+ * getopt permutes them); "--" ends the options. On SC_OPTS_ERROR, err
+ * holds a one-line message.
+ */
+enum sc_opts_result
+opts_parse(int argc, char **argv, struct sc_opts *o, char *err, size_t errlen)
+{
+	struct opts_state	 st;
+	char			 shortopts[64];
+	int			 ch, rv;
+
+	memset(&st, 0, sizeof(st));
+	st.err = err;
+	st.errlen = errlen;
+	opts_defaults(o);
+	opts_shortstring(shortopts, sizeof(shortopts));
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, shortopts, opts_table,
+	    NULL)) != -1) {
+		if (ch == 'h')
+			return SC_OPTS_HELP;
+		if (ch == 'V')
+			return SC_OPTS_VERSION;
+		if (ch == '?' || ch == ':')
+			return opts_getopt_error(&st, ch, argv);
+		if (opts_one(&st, o, ch, optarg) == -1)
+			return SC_OPTS_ERROR;
+	}
+	if (st.wait_given) {
+		/* -w is both; the specific options win over it. */
+		if (o->connect_timeout_ms == SC_NO_TIMEOUT)
+			o->connect_timeout_ms = st.wait_ms;
+		if (o->idle_timeout_ms == SC_NO_TIMEOUT)
+			o->idle_timeout_ms = st.wait_ms;
+	}
+	if (opts_conflicts(&st, o) == -1)
+		return SC_OPTS_ERROR;
+	argc -= optind;
+	argv += optind;
+	if (o->proto->family == AF_UNIX)
+		rv = opts_unix_operand(&st, o, argc, argv);
+	else if (o->mode == SC_MODE_LISTEN)
+		rv = opts_listen_operands(&st, o, argc, argv);
+	else
+		rv = opts_connect_operands(&st, o, argc, argv);
+	return rv == -1 ? SC_OPTS_ERROR : SC_OPTS_RUN;
+}

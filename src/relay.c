@@ -1,0 +1,426 @@
+/*
+ * The stream relay: moves bytes between two endpoints, A (stdin/stdout)
+ * and B (the peer), one buffer per direction, driven by the event loop.
+ *
+ * Each direction runs through these states:
+ *
+ *	OPEN	reading the source, writing the destination
+ *	DRAIN	the source is at EOF (or no longer read); writing the rest
+ *	DONE	nothing more moves this way
+ *
+ * On the way from DRAIN to DONE the EOF is passed on (shutdown(SHUT_WR)
+ * for a socket, close for stdout) when the direction's shut_dst is set.
+ * The session ends when both directions are DONE, or earlier when a rule
+ * (end_on_eof, quit_after_eof, the idle timeout) ends it. A failed write
+ * makes its direction DONE at once; a failed read drains what was read
+ * and, when the source is a socket, makes the direction writing to that
+ * same socket DONE too. No byte that was read is dropped while it can
+ * still be written.
+ *
+ * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockcat.h"
+
+enum dir_state {
+	DIR_OPEN,
+	DIR_DRAIN,
+	DIR_DONE,
+};
+
+struct relay_dir {
+	struct sc_endpoint	*src;
+	struct sc_endpoint	*dst;
+	struct sc_buf		*buf;
+	struct sc_buf		 own;		/* used when no buffer was given */
+	enum dir_state		 state;
+	bool			 shut;		/* pass EOF on when drained */
+	bool			 eof;		/* the source is at EOF */
+	uint64_t		 bytes;		/* delivered (or discarded) */
+};
+
+struct sc_relay {
+	struct sc_loop		*loop;
+	struct sc_relay_cfg	 cfg;
+	struct relay_dir	 dir[2];
+	struct sc_timer		 idle;
+	struct sc_timer		 quit;
+	bool			 ending;	/* a rule ended it: drain only */
+	bool			 finished;
+	bool			 failed;
+	struct sc_error		 err;
+	sc_relay_done_cb	*done;
+	void			*arg;
+};
+
+static void	relay_update(struct sc_relay *);
+static void	relay_check(struct sc_relay *);
+
+/*
+ * A new relay from a (local) to b (peer). ab_buf, if not NULL, is the
+ * buffer for the A-to-B direction and may carry bytes over from an
+ * earlier relay; the caller keeps it.
+ */
+struct sc_relay *
+relay_new(struct sc_loop *loop, const struct sc_relay_cfg *cfg,
+    struct sc_endpoint *a, struct sc_endpoint *b, struct sc_buf *ab_buf,
+    sc_relay_done_cb *done, void *arg)
+{
+	struct sc_relay	*r;
+	int		 d;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->loop = loop;
+	r->cfg = *cfg;
+	r->done = done;
+	r->arg = arg;
+	r->dir[SC_DIR_AB].src = a;
+	r->dir[SC_DIR_AB].dst = b;
+	r->dir[SC_DIR_BA].src = b;
+	r->dir[SC_DIR_BA].dst = a;
+	r->dir[SC_DIR_AB].buf = ab_buf;
+	for (d = 0; d < 2; d++) {
+		if (r->dir[d].buf != NULL)
+			continue;
+		if (buf_init(&r->dir[d].own, SC_BUFSIZE) == -1) {
+			relay_free(r);
+			return NULL;
+		}
+		r->dir[d].buf = &r->dir[d].own;
+	}
+	return r;
+}
+
+void
+relay_free(struct sc_relay *r)
+{
+	int	 d;
+
+	if (r == NULL)
+		return;
+	for (d = 0; d < 2; d++) {
+		struct relay_dir	*dir = &r->dir[d];
+
+		if (dir->src->rfd != -1)
+			(void)loop_watch(r->loop, dir->src->rfd, 0, NULL, NULL);
+		if (dir->dst->wfd != -1)
+			(void)loop_watch(r->loop, dir->dst->wfd, 0, NULL, NULL);
+		buf_free(&dir->own);
+	}
+	loop_timer_stop(r->loop, &r->idle);
+	loop_timer_stop(r->loop, &r->quit);
+	free(r);
+}
+
+uint64_t
+relay_bytes(const struct sc_relay *r, enum sc_dir d)
+{
+	return r->dir[d].bytes;
+}
+
+size_t
+relay_pending(const struct sc_relay *r, enum sc_dir d)
+{
+	return r->dir[d].buf->len;
+}
+
+/*
+ * Record the first failure. Failures on the peer's side are classified by
+ * errno (a reset exits 4); failures on stdin or stdout are plain I/O
+ * failures (1).
+ */
+static void
+relay_fail(struct sc_relay *r, const struct sc_endpoint *ep,
+    const char *what, int errnum)
+{
+	int	 exit;
+
+	if (r->failed)
+		return;
+	r->failed = true;
+	if (ep == r->dir[SC_DIR_AB].dst)
+		exit = error_exit_for_errno(errnum);
+	else
+		exit = SC_EXIT_FAIL;
+	error_set(&r->err, exit, errnum, "%s", what);
+}
+
+static void
+relay_idle_fired(struct sc_loop *loop, struct sc_timer *t, void *arg)
+{
+	struct sc_relay	*r = arg;
+
+	(void)loop;
+	(void)t;
+	r->finished = true;
+	relay_update(r);
+	r->done(r, SC_RELAY_IDLE, NULL, r->arg);
+}
+
+static void
+relay_progress(struct sc_relay *r)
+{
+	if (r->cfg.idle_ms != SC_NO_TIMEOUT)
+		loop_timer_start(r->loop, &r->idle, r->cfg.idle_ms,
+		    relay_idle_fired, r);
+}
+
+/* Stop reading both sources; deliver what is buffered, then end. */
+static void
+relay_wind_down(struct sc_relay *r)
+{
+	int	 d;
+
+	r->ending = true;
+	for (d = 0; d < 2; d++) {
+		if (r->dir[d].state == DIR_OPEN) {
+			r->dir[d].state = DIR_DRAIN;
+			r->dir[d].shut = false;
+		}
+	}
+}
+
+static void
+relay_quit_fired(struct sc_loop *loop, struct sc_timer *t, void *arg)
+{
+	struct sc_relay	*r = arg;
+
+	(void)loop;
+	(void)t;
+	relay_wind_down(r);
+	relay_check(r);
+}
+
+/* Direction d has delivered its source's EOF: apply the session rules. */
+static void
+relay_dir_eof_done(struct sc_relay *r, int d)
+{
+	if (r->cfg.end_on_eof[d]) {
+		relay_wind_down(r);
+		return;
+	}
+	if (r->cfg.quit_after_eof_ms[d] == 0)
+		relay_wind_down(r);
+	else if (r->cfg.quit_after_eof_ms[d] != SC_NO_TIMEOUT)
+		loop_timer_start(r->loop, &r->quit, r->cfg.quit_after_eof_ms[d],
+		    relay_quit_fired, r);
+}
+
+/* Write what is buffered in direction d; false when the write failed. */
+static bool
+relay_write(struct sc_relay *r, struct relay_dir *dir)
+{
+	struct sc_buf	*b = dir->buf;
+	ssize_t		 n;
+
+	while (b->len > 0) {
+		n = dir->dst->ops->write(dir->dst, b->data + b->off, b->len);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return true;
+			relay_fail(r, dir->dst, dir->dst->wname, errno);
+			dir->state = DIR_DONE;
+			b->len = 0;
+			return false;
+		}
+		b->off += (size_t)n;
+		b->len -= (size_t)n;
+		dir->bytes += (uint64_t)n;
+		relay_progress(r);
+		if (dir->dst->wmax != 0)
+			break;		/* wait for POLLOUT before the next */
+	}
+	if (b->len == 0)
+		b->off = 0;
+	return true;
+}
+
+/* The other direction that uses the same socket as dir's source. */
+static struct relay_dir *
+relay_twin(struct sc_relay *r, struct relay_dir *dir)
+{
+	struct relay_dir	*other = &r->dir[dir == &r->dir[0] ? 1 : 0];
+
+	if (other->dst->wfd == dir->src->rfd && dir->src->rsock)
+		return other;
+	return NULL;
+}
+
+static void
+relay_read(struct sc_relay *r, int d)
+{
+	struct relay_dir	*dir = &r->dir[d];
+	struct sc_buf		*b = dir->buf;
+	struct relay_dir	*twin;
+	ssize_t			 n;
+
+	if (b->off > 0 && b->off + b->len == b->size) {
+		memmove(b->data, b->data + b->off, b->len);
+		b->off = 0;
+	}
+	n = dir->src->ops->read(dir->src, b->data + b->off + b->len,
+	    b->size - b->off - b->len);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		relay_fail(r, dir->src, dir->src->rname, errno);
+		dir->state = DIR_DRAIN;
+		dir->shut = false;
+		if ((twin = relay_twin(r, dir)) != NULL) {
+			twin->state = DIR_DONE;
+			twin->buf->len = 0;
+		}
+		return;
+	}
+	relay_progress(r);
+	if (n == 0) {
+		dir->src->rd_eof = true;
+		dir->eof = true;
+		dir->state = DIR_DRAIN;
+		return;
+	}
+	if (r->cfg.discard[d]) {
+		dir->bytes += (uint64_t)n;
+		return;
+	}
+	b->len += (size_t)n;
+	if (dir->dst->wmax == 0)
+		(void)relay_write(r, dir);	/* cannot block: try now */
+}
+
+/* Move drained directions to DONE, passing their EOF on. */
+static void
+relay_settle(struct sc_relay *r)
+{
+	int			 d;
+	struct relay_dir	*dir;
+
+	for (d = 0; d < 2; d++) {
+		dir = &r->dir[d];
+		if (dir->state != DIR_DRAIN || dir->buf->len > 0)
+			continue;
+		dir->state = DIR_DONE;
+		/*
+		 * Closing stdout puts another file behind its number: the
+		 * loop must let go of it first.
+		 */
+		if (dir->shut && dir->dst->wfd != r->dir[!d].src->rfd)
+			(void)loop_watch(r->loop, dir->dst->wfd, 0, NULL, NULL);
+		if (dir->shut && dir->dst->ops->shutdown_wr(dir->dst) == -1 &&
+		    errno != ENOTCONN)
+			relay_fail(r, dir->dst, dir->dst->wname, errno);
+		if (!r->ending && dir->eof)
+			relay_dir_eof_done(r, d);
+	}
+}
+
+static void
+relay_check(struct sc_relay *r)
+{
+	enum sc_relay_end	 end;
+
+	relay_settle(r);
+	relay_settle(r);	/* a rule applied above may drain the other */
+	if (r->dir[0].state != DIR_DONE || r->dir[1].state != DIR_DONE) {
+		relay_update(r);
+		return;
+	}
+	r->finished = true;
+	relay_update(r);
+	if (r->failed)
+		end = SC_RELAY_ERROR;
+	else
+		end = r->ending ? SC_RELAY_EOF : SC_RELAY_DONE;
+	r->done(r, end, r->failed ? &r->err : NULL, r->arg);
+}
+
+static void
+relay_io(struct sc_loop *loop, int fd, unsigned ev, void *arg)
+{
+	struct sc_relay		*r = arg;
+	struct relay_dir	*dir;
+	int			 d;
+
+	(void)loop;
+	for (d = 0; d < 2; d++) {
+		dir = &r->dir[d];
+		if ((ev & SC_EV_OUT) && dir->dst->wfd == fd &&
+		    dir->state != DIR_DONE && dir->buf->len > 0)
+			(void)relay_write(r, dir);
+		if ((ev & SC_EV_IN) && dir->src->rfd == fd &&
+		    dir->state == DIR_OPEN && dir->buf->len < dir->buf->size)
+			relay_read(r, d);
+	}
+	relay_check(r);
+}
+
+/* Tell the loop which descriptors we wait on, and for what. */
+static void
+relay_update(struct sc_relay *r)
+{
+	int		 fds[4], d, i, j;
+	unsigned	 ev[4];
+
+	for (d = 0; d < 2; d++) {
+		struct relay_dir	*dir = &r->dir[d];
+		bool			 live = !r->finished;
+
+		fds[2 * d] = dir->src->rfd;
+		ev[2 * d] = live && dir->state == DIR_OPEN &&
+		    dir->buf->len < dir->buf->size ? SC_EV_IN : 0;
+		fds[2 * d + 1] = dir->dst->wfd;
+		ev[2 * d + 1] = live && dir->state != DIR_DONE &&
+		    dir->buf->len > 0 ? SC_EV_OUT : 0;
+	}
+	for (i = 0; i < 4; i++) {
+		unsigned	 want = ev[i];
+
+		if (fds[i] == -1)
+			continue;
+		for (j = 0; j < 4; j++) {
+			if (j != i && fds[j] == fds[i])
+				want |= ev[j];
+		}
+		if (loop_watch(r->loop, fds[i], want, relay_io, r) == -1 &&
+		    !r->failed) {
+			relay_fail(r, NULL, "watch descriptor", errno);
+			r->dir[0].state = r->dir[1].state = DIR_DONE;
+		}
+	}
+}
+
+/*
+ * Start relaying. The done callback runs once, when the session ends; it
+ * may free the relay.
+ */
+int
+relay_start(struct sc_relay *r)
+{
+	int	 d;
+
+	for (d = 0; d < 2; d++) {
+		struct relay_dir	*dir = &r->dir[d];
+
+		dir->shut = r->cfg.shut_dst[d];
+		if (!r->cfg.read_src[d])
+			dir->state = DIR_DONE;
+		else if (r->cfg.eof_at_start[d]) {
+			dir->state = DIR_DRAIN;
+			dir->eof = true;
+		}
+		else
+			dir->state = DIR_OPEN;
+	}
+	relay_progress(r);
+	relay_check(r);
+	return 0;
+}

@@ -1,0 +1,168 @@
+/*
+ * What connect and listen mode share: the event loop, stdin and stdout as
+ * one endpoint, the signals that end sockcat, the --max-time limit, and
+ * turning the options into the relay's EOF rules (the state table of the
+ * man page).
+ *
+ * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "sockcat.h"
+
+static void
+session_signal(struct sc_loop *loop, int signo, void *arg)
+{
+	struct sc_session	*s = arg;
+
+	s->signo = signo;
+	loop_break(loop);
+}
+
+static void
+session_max_time(struct sc_loop *loop, struct sc_timer *t, void *arg)
+{
+	struct sc_session	*s = arg;
+	struct sc_error		 e;
+
+	(void)t;
+	error_reason(&e, SC_EXIT_TIMEOUT, "time limit reached", "--max-time");
+	log_warn_error(&e);
+	s->status = SC_EXIT_TIMEOUT;
+	loop_break(loop);
+}
+
+int
+session_init(struct sc_session *s, const struct sc_opts *o,
+    struct sc_error *err)
+{
+	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	size_t			 i;
+
+	memset(s, 0, sizeof(*s));
+	s->o = o;
+	if ((s->loop = loop_new()) == NULL) {
+		error_set(err, SC_EXIT_FAIL, errno, "create event loop");
+		return -1;
+	}
+	if (endpoint_stdio(&s->local) == -1) {
+		error_set(err, SC_EXIT_FAIL, errno, "fstat stdin/stdout");
+		return -1;
+	}
+	if (buf_init(&s->stdin_buf, SC_BUFSIZE) == -1) {
+		error_set(err, SC_EXIT_FAIL, errno, "allocate buffer");
+		return -1;
+	}
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (loop_signal(s->loop, sigs[i], session_signal, s) == -1) {
+			error_set(err, SC_EXIT_FAIL, errno, "sigaction");
+			return -1;
+		}
+	}
+	if (o->max_time_ms != SC_NO_TIMEOUT)
+		loop_timer_start(s->loop, &s->max_time, o->max_time_ms,
+		    session_max_time, s);
+	return 0;
+}
+
+/*
+ * The relay's rules, from the options and the kind of stdin. This is the
+ * EOF table of the man page; keep the two in step.
+ */
+static void
+session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
+    struct sc_relay_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+
+	/* stdin to the peer */
+	cfg->read_src[SC_DIR_AB] = !o->no_stdin;
+	cfg->eof_at_start[SC_DIR_AB] = o->recv_only || local->rd_eof;
+	cfg->shut_dst[SC_DIR_AB] = !o->no_shutdown;
+	cfg->quit_after_eof_ms[SC_DIR_AB] = o->send_only ? 0 :
+	    o->quit_after_eof_ms;
+
+	/* the peer to stdout */
+	cfg->read_src[SC_DIR_BA] = true;
+	cfg->discard[SC_DIR_BA] = o->send_only;
+	cfg->shut_dst[SC_DIR_BA] = !o->keep_open && !o->send_only;
+	cfg->end_on_eof[SC_DIR_BA] = o->exit_on_peer_eof || local->is_tty;
+	cfg->quit_after_eof_ms[SC_DIR_BA] = SC_NO_TIMEOUT;
+
+	cfg->idle_ms = o->idle_timeout_ms;
+}
+
+static void
+session_relay_done(struct sc_relay *r, enum sc_relay_end end,
+    const struct sc_error *e, void *arg)
+{
+	struct sc_session	*s = arg;
+	struct sc_error		 w;
+	size_t			 left;
+
+	left = relay_pending(r, SC_DIR_AB) + relay_pending(r, SC_DIR_BA);
+	if (end == SC_RELAY_IDLE && left > 0) {
+		error_reason(&w, SC_EXIT_OK, NULL,
+		    "idle timeout: %zu bytes could not be delivered", left);
+		log_warn_error(&w);
+	}
+	s->done(s, end, e);
+}
+
+/*
+ * Relay between stdin/stdout and the connected socket fd (which the
+ * session now owns). done runs when the relay ends.
+ */
+int
+session_relay(struct sc_session *s, int fd, const char *label,
+    sc_session_cb *done, struct sc_error *err)
+{
+	struct sc_relay_cfg	 cfg;
+
+	endpoint_socket(&s->peer, fd, label);
+	session_relay_cfg(s->o, &s->local, &cfg);
+	s->done = done;
+	s->relay = relay_new(s->loop, &cfg, &s->local, &s->peer,
+	    &s->stdin_buf, session_relay_done, s);
+	if (s->relay == NULL) {
+		error_set(err, SC_EXIT_FAIL, errno, "allocate relay");
+		session_close_peer(s);
+		return -1;
+	}
+	return relay_start(s->relay);
+}
+
+/* End the relay, if any, and close the peer's socket. */
+void
+session_close_peer(struct sc_session *s)
+{
+	relay_free(s->relay);
+	s->relay = NULL;
+	if (s->peer.ops != NULL) {
+		loop_forget(s->loop, s->peer.rfd);
+		s->peer.ops->close(&s->peer);
+		s->peer.ops = NULL;
+	}
+}
+
+/* Free everything; the exit status, or SC_EXIT_SIGNAL plus the signal. */
+int
+session_finish(struct sc_session *s)
+{
+	session_close_peer(s);
+	if (s->loop != NULL)
+		loop_timer_stop(s->loop, &s->max_time);
+	buf_free(&s->stdin_buf);
+	loop_free(s->loop);
+	s->loop = NULL;
+	if (s->signo != 0)
+		return SC_EXIT_SIGNAL + s->signo;
+	return s->status;
+}

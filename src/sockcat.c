@@ -1,0 +1,145 @@
+/*
+ * sockcat: a socket Swiss-army knife. main() parses the command line,
+ * picks the mode and runs it; with usage() it is the only place that
+ * exits.
+ *
+ * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef HAVE_OPENSSL
+#include <openssl/crypto.h>
+#endif
+
+#include "sockcat.h"
+
+static const char usage_text[] =
+"usage: sockcat [options] host port\n"
+"       sockcat -l [options] [host] port\n"
+"       sockcat -U [options] path        sockcat -l -U [options] path\n"
+"\n"
+"Mode and address:\n"
+"  -l, --listen              listen for a connection instead of connecting\n"
+"  -U, --unix                the operand is a UNIX stream socket path\n"
+"                            (or @name for an abstract socket)\n"
+"  -4, --ipv4                IPv4 only\n"
+"  -6, --ipv6                IPv6 only\n"
+"  -n, --numeric             no DNS: hosts must be numeric addresses\n"
+"  -s, --source ADDR         connect from ADDR; with -l, listen on ADDR\n"
+"  -p, --source-port PORT    connect from PORT; with -l, listen on PORT\n"
+"  -k, --keep-open           with -l, accept the next client after one leaves\n"
+"      --keep-socket         with -l -U, leave the socket file at exit\n"
+"      --port-file FILE      with -l, write the bound port to FILE\n"
+"\n"
+"Data and end of file:\n"
+"  -d, --no-stdin            never read stdin (and send no EOF)\n"
+"      --send-only           only send stdin; discard what the peer sends\n"
+"                            and end once stdin's EOF is sent\n"
+"      --recv-only           only receive; send EOF to the peer at once\n"
+"  -N, --shutdown            shutdown(SHUT_WR) after stdin EOF (the default)\n"
+"      --no-shutdown         never shut down the sending side\n"
+"      --exit-on-peer-eof    end when the peer's EOF has been written out\n"
+"                            (always so when stdin is a terminal)\n"
+"  -q, --quit-after-eof DUR  end DUR after stdin EOF (0: at once)\n"
+"\n"
+"Time limits (DUR: 5, 1.5, 250ms, 2m, 1h; default unit seconds):\n"
+"  -w, --wait DUR            connect timeout and idle timeout\n"
+"      --connect-timeout DUR time allowed for each connect attempt\n"
+"      --idle-timeout DUR    end when no data moved for DUR (exit 0)\n"
+"      --max-time DUR        end after DUR in all (exit 5)\n"
+"\n"
+"Messages:\n"
+"  -v, --verbose             report progress on stderr (repeatable)\n"
+"  -h, --help                show this help\n"
+"  -V, --version             show the version and the features built in\n"
+"\n"
+"Exit status: 0 ok, 1 failure, 2 usage, 3 resolution, 4 refused/reset,\n"
+"5 timeout. See sockcat(1).\n";
+
+static void __attribute__((__noreturn__))
+usage(int status)
+{
+	(void)fputs(usage_text, status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+static void __attribute__((__noreturn__))
+version(void)
+{
+	(void)printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+	(void)printf("features: %s\n", SC_FEATURES);
+	(void)printf("event loop: %s\n", loop_backend());
+#ifdef HAVE_OPENSSL
+	(void)printf("openssl: %s\n", OpenSSL_version(OPENSSL_VERSION));
+#endif
+	exit(0);
+}
+
+/*
+ * Make sure descriptors 0, 1 and 2 are open, so that no socket can land
+ * on them and be written to as if it were stdout.
+ */
+static void
+sanitize_stdio(void)
+{
+	int	 fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			exit(SC_EXIT_FAIL);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sc_opts	 o;
+	char		 msg[512];
+	int		 status;
+
+	sanitize_stdio();
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	switch (opts_parse(argc, argv, &o, msg, sizeof(msg))) {
+	case SC_OPTS_HELP:
+		usage(0);
+	case SC_OPTS_VERSION:
+		version();
+	case SC_OPTS_ERROR:
+		(void)fprintf(stderr, "%s: %s\n", PACKAGE, msg);
+		(void)fprintf(stderr, "Try '%s --help' for more information.\n",
+		    PACKAGE);
+		exit(SC_EXIT_USAGE);
+	case SC_OPTS_RUN:
+		break;
+	}
+	log_init(o.verbose);
+
+	if (o.mode == SC_MODE_LISTEN)
+		status = mode_listen(&o);
+	else
+		status = mode_connect(&o);
+
+	/* Killed by a signal: clean up was done, now die of it. */
+	if (status > SC_EXIT_SIGNAL) {
+		int	 signo = status - SC_EXIT_SIGNAL;
+
+		(void)signal(signo, SIG_DFL);
+		(void)raise(signo);
+	}
+	return status;
+}

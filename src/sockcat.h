@@ -1,0 +1,342 @@
+/*
+ * Copyright (c) 2026 The sockcat authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#ifndef SOCKCAT_H
+#define SOCKCAT_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compat.h"
+
+/*
+ * Exit statuses, one per failure class a script may want to tell apart.
+ * The man page documents them under EXIT STATUS.
+ */
+enum sc_exit {
+	SC_EXIT_OK = 0,		/* success; an idle timeout also ends with 0 */
+	SC_EXIT_FAIL = 1,	/* runtime or I/O failure not covered below */
+	SC_EXIT_USAGE = 2,	/* usage error or option conflict */
+	SC_EXIT_RESOLVE = 3,	/* name resolution failed */
+	SC_EXIT_CONN = 4,	/* refused, reset, unreachable, peer gone */
+	SC_EXIT_TIMEOUT = 5,	/* connect, accept or total time expired */
+	SC_EXIT_NEGOTIATE = 6,	/* TLS or proxy negotiation failed */
+};
+
+/*
+ * An error as modules report it: they never print and never exit. The
+ * caller (a mode function) prints it as "sockcat: WHAT: REASON".
+ */
+struct sc_error {
+	int		 exit;		/* enum sc_exit */
+	int		 errnum;	/* errno value, or 0 */
+	int		 gai;		/* getaddrinfo() code, or 0 */
+	const char	*reason;	/* fixed reason when errnum and gai are 0 */
+	char		 what[384];	/* operation and object */
+};
+
+void	 error_set(struct sc_error *, int, int, const char *, ...)
+	    __attribute__((__format__(__printf__, 4, 5)));
+void	 error_gai(struct sc_error *, int, const char *, ...)
+	    __attribute__((__format__(__printf__, 3, 4)));
+void	 error_reason(struct sc_error *, int, const char *, const char *, ...)
+	    __attribute__((__format__(__printf__, 4, 5)));
+int	 error_exit_for_errno(int);
+
+/* A transport: which socket() arguments it needs and how it frames data. */
+struct sc_proto {
+	const char	*name;		/* "tcp", "unix" */
+	int		 family;	/* AF_UNSPEC (either IP family), AF_UNIX */
+	int		 socktype;	/* SOCK_STREAM, SOCK_DGRAM, ... */
+	int		 protocol;	/* IPPROTO_TCP, 0 */
+	bool		 message;	/* keeps message boundaries */
+};
+
+extern const struct sc_proto sc_proto_tcp;
+extern const struct sc_proto sc_proto_unix;
+
+enum sc_mode {
+	SC_MODE_CONNECT,
+	SC_MODE_LISTEN,
+};
+
+/* No limit, for the optional durations below. */
+#define SC_NO_TIMEOUT	(-1)
+
+/* Everything the command line says, filled once by opts_parse(). */
+struct sc_opts {
+	enum sc_mode		 mode;
+	const struct sc_proto	*proto;
+	int			 family;	/* AF_UNSPEC, AF_INET, AF_INET6 */
+	bool			 numeric;	/* -n: no name lookups */
+	int			 verbose;	/* -v count */
+
+	const char		*host;		/* connect target, listen address */
+	int			 port;		/* -1 when none */
+	const char		*unix_path;	/* -U operand */
+	const char		*source_addr;	/* -s */
+	int			 source_port;	/* -p, -1 when none */
+
+	bool			 keep_open;	/* -k */
+	bool			 keep_socket;	/* --keep-socket */
+	const char		*port_file;	/* --port-file */
+
+	bool			 no_stdin;	/* -d */
+	bool			 send_only;
+	bool			 recv_only;
+	bool			 no_shutdown;
+	bool			 exit_on_peer_eof;
+
+	int64_t			 quit_after_eof_ms;	/* -q, or SC_NO_TIMEOUT */
+	int64_t			 connect_timeout_ms;	/* or SC_NO_TIMEOUT */
+	int64_t			 idle_timeout_ms;	/* or SC_NO_TIMEOUT */
+	int64_t			 max_time_ms;		/* or SC_NO_TIMEOUT */
+};
+
+/* opts.c */
+enum sc_opts_result {
+	SC_OPTS_RUN,		/* run with the options */
+	SC_OPTS_HELP,		/* -h: print usage to stdout, exit 0 */
+	SC_OPTS_VERSION,	/* -V */
+	SC_OPTS_ERROR,		/* usage error, message in the buffer */
+};
+enum sc_opts_result opts_parse(int, char **, struct sc_opts *, char *, size_t);
+int	 opts_duration(const char *, int64_t *, const char **);
+
+/* addr.c */
+#define SC_ADDRSTRLEN	(NI_MAXHOST + 16)
+
+int	 addr_parse_port(const char *, const char *, bool, int *,
+	    const char **);
+int	 addr_resolve(const char *, int, const struct sc_opts *, bool,
+	    struct addrinfo **);
+int	 addr_unix(const char *, struct sockaddr_un *, socklen_t *,
+	    const char **);
+bool	 addr_unix_abstract(const char *);
+void	 addr_numeric(const struct sockaddr *, socklen_t, char *, size_t,
+	    int *);
+const char *addr_str(const struct sockaddr *, socklen_t, char *, size_t);
+const char *addr_service(int, const char *);
+
+/* sys.c: every socket call goes through here; errno is kept intact. */
+int	 sys_socket(int, int, int);
+int	 sys_bind(int, const struct sockaddr *, socklen_t);
+int	 sys_listen(int, int);
+int	 sys_accept(int, struct sockaddr *, socklen_t *);
+int	 sys_connect(int, const struct sockaddr *, socklen_t);
+ssize_t	 sys_recv(int, void *, size_t, int);
+ssize_t	 sys_send(int, const void *, size_t, int);
+ssize_t	 sys_read(int, void *, size_t);
+ssize_t	 sys_write(int, const void *, size_t);
+int	 sys_shutdown(int, int);
+int	 sys_close(int);
+int	 sys_setsockopt(int, int, int, const void *, socklen_t);
+int	 sys_getsockopt(int, int, int, void *, socklen_t *);
+int	 sys_getsockname(int, struct sockaddr *, socklen_t *);
+int	 sys_getpeername(int, struct sockaddr *, socklen_t *);
+int	 sys_set_nonblock(int, bool);
+int	 sys_set_cloexec(int);
+
+/* loop.c: the event loop (epoll where available, poll(2) otherwise). */
+#define SC_EV_IN	0x01
+#define SC_EV_OUT	0x02
+#define SC_EV_ERR	0x04	/* delivered only: error or hang-up */
+
+struct sc_loop;
+struct sc_timer;
+
+typedef void sc_io_cb(struct sc_loop *, int, unsigned, void *);
+typedef void sc_timer_cb(struct sc_loop *, struct sc_timer *, void *);
+typedef void sc_signal_cb(struct sc_loop *, int, void *);
+
+struct sc_timer {
+	int64_t		 when_ms;	/* deadline on the loop's clock */
+	size_t		 slot;		/* index in the heap, private */
+	bool		 armed;
+	sc_timer_cb	*cb;
+	void		*arg;
+};
+
+struct sc_loop *loop_new(void);
+void	 loop_free(struct sc_loop *);
+int	 loop_watch(struct sc_loop *, int, unsigned, sc_io_cb *, void *);
+void	 loop_forget(struct sc_loop *, int);
+void	 loop_timer_start(struct sc_loop *, struct sc_timer *, int64_t,
+	    sc_timer_cb *, void *);
+void	 loop_timer_stop(struct sc_loop *, struct sc_timer *);
+int	 loop_signal(struct sc_loop *, int, sc_signal_cb *, void *);
+int	 loop_run(struct sc_loop *);
+void	 loop_break(struct sc_loop *);
+int64_t	 loop_now_ms(struct sc_loop *);
+const char *loop_backend(void);
+
+/*
+ * endpoint.c: one side of a relay. A relay only reads, writes, shuts down
+ * and closes endpoints; stdio, sockets and (later) TLS sessions or exec
+ * children are all endpoints.
+ */
+struct sc_endpoint;
+
+struct sc_endpoint_ops {
+	ssize_t	(*read)(struct sc_endpoint *, void *, size_t);
+	ssize_t	(*write)(struct sc_endpoint *, const void *, size_t);
+	int	(*shutdown_wr)(struct sc_endpoint *);
+	void	(*close)(struct sc_endpoint *);
+};
+
+struct sc_endpoint {
+	const struct sc_endpoint_ops *ops;
+	int		 rfd;		/* polled for reading, -1 if none */
+	int		 wfd;		/* polled for writing, -1 if none */
+	size_t		 wmax;		/* largest write that cannot block */
+	bool		 rd_eof;	/* read side has returned EOF */
+	bool		 is_tty;	/* read side is a terminal */
+	bool		 rsock;		/* rfd is a socket: use recv(2) */
+	bool		 wsock;		/* wfd is a socket: use send(2) */
+	bool		 owns_fds;	/* close() closes rfd and wfd */
+	char		 rname[SC_ADDRSTRLEN + 32];	/* "read from stdin" */
+	char		 wname[SC_ADDRSTRLEN + 32];	/* "write to stdout" */
+};
+
+int	 endpoint_stdio(struct sc_endpoint *);
+void	 endpoint_socket(struct sc_endpoint *, int, const char *);
+
+/* A byte buffer with a read and a write position. */
+#define SC_BUFSIZE	(64 * 1024)
+
+struct sc_buf {
+	unsigned char	*data;
+	size_t		 size;
+	size_t		 off;		/* first pending byte */
+	size_t		 len;		/* pending bytes */
+};
+
+int	 buf_init(struct sc_buf *, size_t);
+void	 buf_free(struct sc_buf *);
+
+/* relay.c: the stream relay between endpoints A (local) and B (peer). */
+enum sc_dir {
+	SC_DIR_AB,		/* A to B: stdin to the socket */
+	SC_DIR_BA,		/* B to A: the socket to stdout */
+};
+
+struct sc_relay_cfg {
+	bool		 read_src[2];	/* false: the source is never read */
+	bool		 eof_at_start[2];	/* the source counts as at EOF */
+	bool		 shut_dst[2];	/* pass EOF on to the destination */
+	bool		 discard[2];	/* read the source but drop the data */
+	bool		 end_on_eof[2];	/* the whole session ends at this EOF */
+	int64_t		 quit_after_eof_ms[2];	/* or SC_NO_TIMEOUT */
+	int64_t		 idle_ms;		/* or SC_NO_TIMEOUT */
+};
+
+struct sc_relay;
+
+enum sc_relay_end {
+	SC_RELAY_DONE,		/* both directions finished */
+	SC_RELAY_EOF,		/* an end_on_eof or -q rule ended it */
+	SC_RELAY_IDLE,		/* the idle timeout expired */
+	SC_RELAY_ERROR,		/* a read or write failed; see the error */
+};
+
+typedef void sc_relay_done_cb(struct sc_relay *, enum sc_relay_end,
+    const struct sc_error *, void *);
+
+struct sc_relay *relay_new(struct sc_loop *, const struct sc_relay_cfg *,
+	    struct sc_endpoint *, struct sc_endpoint *, struct sc_buf *,
+	    sc_relay_done_cb *, void *);
+int	 relay_start(struct sc_relay *);
+void	 relay_free(struct sc_relay *);
+uint64_t relay_bytes(const struct sc_relay *, enum sc_dir);
+size_t	 relay_pending(const struct sc_relay *, enum sc_dir);
+
+/* sock.c: socket setup shared by all transports. */
+struct stat;
+
+#define SC_BACKLOG	128
+
+int	 sock_open(int, int, int);
+int	 sock_listen_inet(const struct sc_opts *, int, struct sc_error *);
+int	 sock_listen_unix(const char *, int, struct stat *, struct sc_error *);
+int	 sock_unix_unlink(const char *, const struct stat *);
+int	 sock_local(int, char *, size_t, int *);
+
+/*
+ * connect.c: connect with a timeout, trying every address in turn. The
+ * callback runs for each failed attempt (fd -1, final false) and once at
+ * the end: with the connected socket, or with fd -1 and the last error.
+ */
+struct sc_connector;
+typedef void sc_connect_cb(struct sc_connector *, int,
+    const struct sc_error *, bool, void *);
+
+struct sc_connector *connector_new(struct sc_loop *, const struct sc_opts *,
+	    sc_connect_cb *, void *);
+int	 connector_start(struct sc_connector *, struct sc_error *);
+void	 connector_free(struct sc_connector *);
+const struct sockaddr *connector_peer(const struct sc_connector *,
+	    socklen_t *);
+
+/* log.c: verbosity and the stable -v message formats. */
+void	 log_init(int);
+int	 log_level(void);
+void	 log_verbose(int, const char *, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
+void	 log_warn_error(const struct sc_error *);
+
+/*
+ * session.c: what the modes share: the loop, stdin/stdout, signals, the
+ * --max-time limit and the relay of one connection at a time.
+ */
+struct sc_session;
+typedef void sc_session_cb(struct sc_session *, enum sc_relay_end,
+    const struct sc_error *);
+
+struct sc_session {
+	const struct sc_opts	*o;
+	struct sc_loop		*loop;
+	int			 status;	/* exit status so far */
+	int			 signo;		/* terminating signal, or 0 */
+	struct sc_timer		 max_time;
+	struct sc_endpoint	 local;		/* stdin and stdout */
+	struct sc_buf		 stdin_buf;	/* kept across connections */
+	struct sc_endpoint	 peer;
+	struct sc_relay		*relay;
+	sc_session_cb		*done;
+};
+
+/* Exit statuses above this carry a signal number, for main() to raise. */
+#define SC_EXIT_SIGNAL	128
+
+int	 session_init(struct sc_session *, const struct sc_opts *,
+	    struct sc_error *);
+int	 session_relay(struct sc_session *, int, const char *, sc_session_cb *,
+	    struct sc_error *);
+void	 session_close_peer(struct sc_session *);
+int	 session_finish(struct sc_session *);
+
+/* mode_connect.c, mode_listen.c: the top-level modes. */
+int	 mode_connect(const struct sc_opts *);
+int	 mode_listen(const struct sc_opts *);
+
+#endif /* SOCKCAT_H */
