@@ -313,6 +313,7 @@ opts_listen_operands(struct opts_state *st, struct sc_opts *o, int argc,
     char **argv)
 {
 	const char	*port = NULL, *host = NULL, *errstr;
+	int		 pport = -1;
 
 	if (argc > 2)
 		return opts_error(st, "too many operands for -l: \"%s\"",
@@ -322,15 +323,14 @@ opts_listen_operands(struct opts_state *st, struct sc_opts *o, int argc,
 		port = argv[1];
 	} else if (argc == 1)
 		port = argv[0];
-	if (port != NULL && st->source_port != NULL &&
-	    strcmp(port, st->source_port) != 0)
-		return opts_error(st,
-		    "-l: port operand \"%s\" differs from -p \"%s\"", port,
-		    st->source_port);
+	if (port == NULL && st->source_port == NULL)
+		return opts_error(st, "-l: no port to listen on");
+	if (st->source_port != NULL && addr_parse_port(st->source_port,
+	    o->proto->name, true, &pport, &errstr) == -1)
+		return opts_error(st, "port \"%s\": %s", st->source_port,
+		    errstr);
 	if (port == NULL)
 		port = st->source_port;
-	if (port == NULL)
-		return opts_error(st, "-l: no port to listen on");
 	if (host != NULL && o->source_addr != NULL &&
 	    strcmp(host, o->source_addr) != 0)
 		return opts_error(st,
@@ -346,6 +346,10 @@ opts_listen_operands(struct opts_state *st, struct sc_opts *o, int argc,
 	if (addr_parse_port(port, o->proto->name, true, &o->port,
 	    &errstr) == -1)
 		return opts_error(st, "port \"%s\": %s", port, errstr);
+	if (st->source_port != NULL && pport != o->port)
+		return opts_error(st,
+		    "-l: port operand \"%s\" differs from -p \"%s\"", port,
+		    st->source_port);
 	return 0;
 }
 
@@ -415,17 +419,41 @@ opts_defaults(struct sc_opts *o)
 	o->max_time_ms = SC_NO_TIMEOUT;
 }
 
+/* Does the long option w ("--name") name one that takes no argument? */
+static bool
+opts_takes_no_arg(const char *w)
+{
+	const struct option	*o;
+	size_t			 n = strlen(w + 2);
+	int			 found = 0;
+	bool			 noarg = false;
+
+	for (o = opts_table; o->name != NULL; o++) {
+		if (strncmp(o->name, w + 2, n) != 0)
+			continue;
+		if (o->name[n] == '\0')
+			return o->has_arg == no_argument;
+		found++;
+		noarg = o->has_arg == no_argument;
+	}
+	return found == 1 && noarg;
+}
+
 static enum sc_opts_result
 opts_getopt_error(struct opts_state *st, int ch, char **argv)
 {
-	char	 w[80];
+	const char	*a = argv[optind - 1];
+	char		 w[80];
 
-	if (optopt != 0 && optopt <= CHAR_MAX)
-		(void)snprintf(w, sizeof(w), "-%c", optopt);
-	else
+	if (strncmp(a, "--", 2) == 0)
 		opts_written(argv, w, sizeof(w));
+	else
+		(void)snprintf(w, sizeof(w), "-%c", optopt);
 	if (ch == ':')
 		opts_error(st, "option %s requires an argument", w);
+	else if (strncmp(a, "--", 2) == 0 && strchr(a, '=') != NULL &&
+	    opts_takes_no_arg(w))
+		opts_error(st, "option %s takes no argument", w);
 	else
 		opts_error(st, "unknown option %s", w);
 	return SC_OPTS_ERROR;

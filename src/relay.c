@@ -318,6 +318,8 @@ relay_settle(struct sc_relay *r)
 		if (dir->shut && dir->dst->ops->shutdown_wr(dir->dst) == -1 &&
 		    errno != ENOTCONN)
 			relay_fail(r, dir->dst, dir->dst->wname, errno);
+		if (dir->eof && r->cfg.on_eof != NULL)
+			r->cfg.on_eof(r, (enum sc_dir)d, dir->shut, r->arg);
 		if (!r->ending && dir->eof)
 			relay_dir_eof_done(r, d);
 	}

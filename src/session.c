@@ -72,6 +72,20 @@ session_init(struct sc_session *s, const struct sc_opts *o,
 	return 0;
 }
 
+/* The -vv lines for the half-close state machine. */
+static void
+session_eof(struct sc_relay *r, enum sc_dir d, bool passed, void *arg)
+{
+	(void)r;
+	(void)arg;
+	if (d == SC_DIR_AB)
+		log_verbose(2, passed ? "EOF on stdin; shutdown(SHUT_WR) sent" :
+		    "EOF on stdin; sending side left open");
+	else
+		log_verbose(2, passed ? "EOF from peer; stdout closed" :
+		    "EOF from peer");
+}
+
 /*
  * The relay's rules, from the options and the kind of stdin. This is the
  * EOF table of the man page; keep the two in step.
@@ -97,6 +111,7 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 	cfg->quit_after_eof_ms[SC_DIR_BA] = SC_NO_TIMEOUT;
 
 	cfg->idle_ms = o->idle_timeout_ms;
+	cfg->on_eof = session_eof;
 }
 
 static void

@@ -240,6 +240,8 @@ enum sc_dir {
 	SC_DIR_BA,		/* B to A: the socket to stdout */
 };
 
+struct sc_relay;
+
 struct sc_relay_cfg {
 	bool		 read_src[2];	/* false: the source is never read */
 	bool		 eof_at_start[2];	/* the source counts as at EOF */
@@ -248,6 +250,8 @@ struct sc_relay_cfg {
 	bool		 end_on_eof[2];	/* the whole session ends at this EOF */
 	int64_t		 quit_after_eof_ms[2];	/* or SC_NO_TIMEOUT */
 	int64_t		 idle_ms;		/* or SC_NO_TIMEOUT */
+	void		(*on_eof)(struct sc_relay *, enum sc_dir, bool,
+			    void *);	/* optional: an EOF was handled */
 };
 
 struct sc_relay;

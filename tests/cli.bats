@@ -1,0 +1,465 @@
+#!/usr/bin/env bats
+# The command line: --help and --version, usage errors (exit 2), the exit
+# statuses of resolution (3), refusal (4) and timeouts (5), and the
+# agreement of --help, the option table, the man page and the bash
+# completion.
+
+load helpers
+
+: "${SC_SRCDIR:=$BATS_TEST_DIRNAME/..}"
+
+TRY_LINE="Try 'sockcat --help' for more information."
+
+setup() {
+	ROW_FAILS=()
+}
+
+# --- table helpers ----------------------------------------------------------
+
+# row_args ARG... : the argv of a row, quoted, long arguments shortened.
+row_args() {
+	local a out=
+	for a in "$@"; do
+		if ((${#a} > 40)); then
+			a="${a:0:24}...(${#a} bytes)"
+		fi
+		out+=" $(printf '%q' "$a")"
+	done
+	printf 'sockcat%s' "$out"
+}
+
+# row_fail LINE WHY ARG... : record one failed row of a table.
+row_fail() {
+	local line=$1 why=$2
+	shift 2
+	ROW_FAILS+=("row at line $line: $(row_args "$@")"$'\n'"    $why")
+}
+
+# usage_row REGEX ARG... : sockcat ARG... (stdin /dev/null) must exit 2,
+# print nothing on stdout and exactly two lines on stderr: "sockcat: ..."
+# matching the extended REGEX, then the "Try ..." line. A failure is
+# recorded with the row's line number; rows_done reports them all.
+usage_row() {
+	local re=$1 row=${BASH_LINENO[0]}
+	shift
+	# Short timeout: a check that is missing must not hang the table.
+	if ! SC_TIMEOUT=3 run -2 --separate-stderr --keep-empty-lines \
+	    sc "$@" </dev/null; then
+		BATS_ERROR_SUFFIX=
+		row_fail "$row" "exit $status, expected 2; stderr: ${stderr:0:200}" "$@"
+		return 0
+	fi
+	if [[ -n $output ]]; then
+		row_fail "$row" "stdout not empty: ${output:0:200}" "$@"
+	elif ((${#stderr_lines[@]} != 2)); then
+		row_fail "$row" "stderr has ${#stderr_lines[@]} lines, expected 2: ${stderr:0:300}" "$@"
+	elif [[ ${stderr_lines[0]} != 'sockcat: '* ]]; then
+		row_fail "$row" "first stderr line does not start with 'sockcat: ': ${stderr_lines[0]}" "$@"
+	elif ! [[ ${stderr_lines[0]} =~ $re ]]; then
+		row_fail "$row" "first stderr line /${stderr_lines[0]}/ does not match /$re/" "$@"
+	elif [[ ${stderr_lines[1]} != "$TRY_LINE" ]]; then
+		row_fail "$row" "second stderr line is not the Try line: ${stderr_lines[1]}" "$@"
+	fi
+	return 0
+}
+
+# accepted_row ARG... : sockcat -n ARG... with a non-numeric host must get
+# past the command line and fail only at name resolution (exit 3), so the
+# options are accepted without any lookup or socket.
+accepted_row() {
+	local row=${BASH_LINENO[0]}
+	if ! SC_TIMEOUT=3 run -3 --separate-stderr sc -n "$@" </dev/null; then
+		BATS_ERROR_SUFFIX=
+		row_fail "$row" "exit $status, expected 3; stderr: ${stderr:0:200}" -n "$@"
+	elif ! [[ $stderr =~ ^sockcat:\ resolve\ \".*\":\ .*-n\ forbids ]]; then
+		row_fail "$row" "no -n resolution error on stderr: ${stderr:0:200}" -n "$@"
+	fi
+	return 0
+}
+
+# rows_done : fail, listing every failed row of the table.
+rows_done() {
+	local f
+	if ((${#ROW_FAILS[@]} > 0)); then
+		for f in "${ROW_FAILS[@]}"; do
+			printf '%s\n' "$f"
+		done
+		fail "${#ROW_FAILS[@]} row(s) failed"
+	fi
+}
+
+# repeat CHAR N : CHAR repeated N times.
+repeat() {
+	local s
+	printf -v s '%*s' "$2" ''
+	printf '%s' "${s// /$1}"
+}
+
+# elapsed_ms : milliseconds since mark_time.
+mark_time() {
+	T0=${EPOCHREALTIME//[.,]/}
+}
+elapsed_ms() {
+	echo $(((${EPOCHREALTIME//[.,]/} - T0) / 1000))
+}
+
+# hold_fifo PATH : a fifo that never shows EOF while this test runs (the
+# test shell keeps a read-write descriptor open on it).
+hold_fifo() {
+	mkfifo "$1"
+	exec {HOLD_FD}<>"$1"
+}
+
+# --- help and version -------------------------------------------------------
+
+@test "-h and --help print the usage on stdout and exit 0" {
+	local opt
+	for opt in -h --help; do
+		run -0 --separate-stderr sc "$opt" </dev/null
+		[[ ${lines[0]} == 'usage: sockcat '* ]] ||
+			fail "$opt: first line is not the usage line: ${lines[0]}"
+		[[ $output == *'--listen'* && $output == *'Exit status:'* ]] ||
+			fail "$opt: the option list is missing from stdout"
+		[[ -z $stderr ]] || fail "$opt: stderr not empty: $stderr"
+	done
+	# -h wins over the other options on the line.
+	run -0 --separate-stderr sc -l -h </dev/null
+	[[ ${lines[0]} == 'usage: sockcat '* ]]
+	[[ -z $stderr ]]
+}
+
+@test "-V and --version print the version and the features, exit 0" {
+	local opt version
+	version=$(sed -nE 's/^AC_INIT\(\[sockcat\], *\[([^]]+)\].*/\1/p' \
+	    "$SC_SRCDIR/configure.ac")
+	[[ -n $version ]] || fail "no version found in $SC_SRCDIR/configure.ac"
+	for opt in -V --version; do
+		run -0 --separate-stderr sc "$opt" </dev/null
+		[[ ${lines[0]} == "sockcat $version" ]] ||
+			fail "$opt: first line is '${lines[0]}', expected 'sockcat $version'"
+		printf '%s\n' "${lines[@]}" | grep -Eq '^features: [a-z0-9]' ||
+			fail "$opt: no 'features:' line in: $output"
+		printf '%s\n' "${lines[@]}" | grep -Eq '^event loop: [a-z]' ||
+			fail "$opt: no 'event loop:' line in: $output"
+		[[ -z $stderr ]] || fail "$opt: stderr not empty: $stderr"
+	done
+}
+
+# --- usage errors: exit 2 ---------------------------------------------------
+
+@test "usage: unknown options and missing option arguments" {
+	usage_row '^sockcat: unknown option -x$'		-x 127.0.0.1 9
+	usage_row '^sockcat: unknown option -Z$'		127.0.0.1 9 -Z
+	usage_row '^sockcat: unknown option --bogus$'		--bogus 127.0.0.1 9
+	usage_row '^sockcat: unknown option --bogus$'		--bogus=1 127.0.0.1 9
+	usage_row '^sockcat: unknown option --listenx$'		--listenx 127.0.0.1 9
+	usage_row 'option -q requires an argument'		127.0.0.1 9 -q
+	usage_row 'option -w requires an argument'		127.0.0.1 9 -w
+	usage_row 'option -s requires an argument'		127.0.0.1 9 -s
+	usage_row 'option -p requires an argument'		127.0.0.1 9 -p
+	usage_row 'option --connect-timeout requires an argument' 127.0.0.1 9 --connect-timeout
+	usage_row 'option --max-time requires an argument'	127.0.0.1 9 --max-time
+	usage_row 'option --port-file requires an argument'	-l 127.0.0.1 0 --port-file
+	rows_done
+}
+
+@test "usage: an argument given to a long option that takes none" {
+	usage_row '--listen.*argument'			--listen=yes 127.0.0.1 0
+	usage_row '--numeric.*argument'			--numeric=1 127.0.0.1 9
+	usage_row '--exit-on-peer-eof.*argument'	--exit-on-peer-eof=x 127.0.0.1 9
+	rows_done
+}
+
+@test "usage: missing and extra operands" {
+	sockdir
+	usage_row '^sockcat: missing host and port operands$'
+	usage_row '^sockcat: missing host and port operands$'	-v -n
+	usage_row 'missing port after host "127\.0\.0\.1"'	127.0.0.1
+	usage_row 'missing port after host "127\.0\.0\.1"'	-- 127.0.0.1
+	usage_row 'too many operands: "10"'			127.0.0.1 9 10
+	usage_row 'too many operands for -l: "10"'		-l 192.0.2.1 0 10
+	usage_row '-l: no port to listen on'			-l
+	usage_row '-l: no port to listen on'			-l -s 192.0.2.1
+	usage_row '-U: missing socket path'			-U
+	usage_row '-U: missing socket path'			-l -U
+	usage_row '-U: too many operands: "extra"'		-U "$SOCKDIR/s" extra
+	usage_row '-U: too many operands: "extra"'		-l -U "$SOCKDIR/s" extra
+	usage_row 'empty host name'				'' 9
+	rows_done
+}
+
+@test "usage: bad ports" {
+	usage_row 'port "99999": out of range'			127.0.0.1 99999
+	usage_row 'port "65536": out of range'			127.0.0.1 65536
+	usage_row 'port "-1": '					-- 127.0.0.1 -1
+	usage_row 'port "12ab": not a number'			127.0.0.1 12ab
+	usage_row 'port "": empty'				127.0.0.1 ''
+	usage_row 'port "0": 0 is allowed only when listening'	127.0.0.1 0
+	usage_row 'port "no-such-service-x": not a number'	127.0.0.1 no-such-service-x
+	usage_row 'port "65536": out of range'			-l 192.0.2.1 65536
+	usage_row 'port "x1": not a number'			-l -p x1
+	usage_row 'source port "99999": out of range'		-p 99999 127.0.0.1 9
+	usage_row 'source port "0": 0 is allowed only when listening' -p 0 127.0.0.1 9
+	usage_row 'source port "7x": not a number'		--source-port 7x 127.0.0.1 9
+	rows_done
+}
+
+@test "usage: bad durations" {
+	usage_row '-w "abc": invalid duration'			-w abc 127.0.0.1 9
+	usage_row '-w "1x": invalid duration'			-w 1x 127.0.0.1 9
+	usage_row '-q "-1": invalid duration'			-q -1 127.0.0.1 9
+	usage_row '-w "1\.2\.3": invalid duration'		-w 1.2.3 127.0.0.1 9
+	usage_row '-w "": invalid duration'			-w '' 127.0.0.1 9
+	usage_row '-w "5 s": invalid duration'			-w '5 s' 127.0.0.1 9
+	usage_row '--idle-timeout "1sec": invalid duration'	--idle-timeout 1sec 127.0.0.1 9
+	usage_row '--max-time "\.": invalid duration'		--max-time . 127.0.0.1 9
+	usage_row '-w "0": must be greater than zero'		-w 0 127.0.0.1 9
+	usage_row '-w "0ms": must be greater than zero'		--wait 0ms 127.0.0.1 9
+	usage_row '--connect-timeout "0": must be greater than zero' --connect-timeout 0 127.0.0.1 9
+	usage_row '--idle-timeout "0": must be greater than zero' --idle-timeout 0 127.0.0.1 9
+	usage_row '--max-time "0\.0": must be greater than zero' --max-time 0.0 127.0.0.1 9
+	usage_row '-w "8761h": .*(too long|8760h)'		-w 8761h 127.0.0.1 9
+	usage_row '-q "525601m": .*(too long|8760h)'		-q 525601m 127.0.0.1 9
+	usage_row '--max-time "31536001": .*(too long|8760h)'	--max-time 31536001 127.0.0.1 9
+	rows_done
+}
+
+@test "usage: host name and UNIX path lengths" {
+	local host254 path200 path108
+	sockdir
+	host254=$(repeat a 254)
+	path200=$SOCKDIR/$(repeat p $((200 - ${#SOCKDIR} - 1)))
+	path108=$SOCKDIR/$(repeat p $((108 - ${#SOCKDIR} - 1)))
+	((${#path200} == 200 && ${#path108} == 108))
+	usage_row 'host name too long'		"$host254" 9
+	usage_row 'host name too long'		-l "$host254" 0
+	usage_row 'path too long'		-U "$path200"
+	usage_row 'path too long'		-l -U "$path200"
+	usage_row 'path too long'		-U "$path108"
+	usage_row 'empty UNIX socket path'	-U ''
+	usage_row 'empty UNIX socket path'	-l -U ''
+	rows_done
+	[[ ! -e $path200 && ! -e $path108 ]]
+}
+
+@test "usage: conflicting options" {
+	sockdir
+	local p=$SOCKDIR/s pf=$BATS_TEST_TMPDIR/port
+	usage_row '-4 and -6 cannot be used together'	-4 -6 127.0.0.1 9
+	usage_row '-4 and -6 cannot be used together'	--ipv6 -l --ipv4 192.0.2.1 0
+	usage_row '--send-only and --recv-only'		--send-only --recv-only 127.0.0.1 9
+	usage_row '--send-only .*-d'			--send-only -d 127.0.0.1 9
+	usage_row '--send-only .*-d'			--no-stdin --send-only 127.0.0.1 9
+	usage_row '-N and --no-shutdown'		-N --no-shutdown 127.0.0.1 9
+	usage_row '-k requires -l'			-k 127.0.0.1 9
+	usage_row '-k requires -l'			--keep-open -U "$p"
+	usage_row '--port-file requires -l'		--port-file "$pf" 127.0.0.1 9
+	usage_row '--port-file cannot be used with -U'	-l -U --port-file "$pf" "$p"
+	usage_row '--keep-socket requires -l and -U'	--keep-socket 127.0.0.1 9
+	usage_row '--keep-socket requires -l and -U'	--keep-socket -l 192.0.2.1 0
+	usage_row '--keep-socket requires -l and -U'	--keep-socket -U "$p"
+	usage_row '-4 and -6 cannot be used with -U'	-4 -U "$p"
+	usage_row '-4 and -6 cannot be used with -U'	-l -6 -U "$p"
+	usage_row '-p cannot be used with -U'		-p 1234 -U "$p"
+	usage_row '-p cannot be used with -U'		-l -U -p 1234 "$p"
+	usage_row '-s cannot be used with -U'		-s 127.0.0.1 -U "$p"
+	usage_row '-s cannot be used with -U'		-l -U --source 127.0.0.1 "$p"
+	usage_row 'port operand "2" differs from -p "1"'	-l -p 1 192.0.2.1 2
+	usage_row 'port operand "2" differs from -p "1"'	-l -s 192.0.2.1 -p 1 2
+	usage_row 'address operand "192\.0\.2\.2" differs from -s "192\.0\.2\.1"' \
+	    -l -s 192.0.2.1 192.0.2.2 0
+	usage_row '--port-file: empty file name'	-l --port-file '' 192.0.2.1 0
+	rows_done
+	[[ ! -e $p && ! -e $pf ]]
+}
+
+@test "options at their limits are accepted (reaching name resolution)" {
+	# Each run gets past the command line and stops at -n's refusal to
+	# look up a name: no lookup, no socket.
+	accepted_row localhost 80
+	accepted_row localhost http
+	accepted_row localhost 65535
+	accepted_row localhost 1 -v
+	accepted_row -q 0 localhost 80
+	accepted_row -w 8760h localhost 80
+	accepted_row --max-time 525600m localhost 80
+	accepted_row --connect-timeout 1.5 --idle-timeout 250ms localhost 80
+	accepted_row -p 65535 localhost 80
+	accepted_row -N localhost 80
+	accepted_row --send-only --no-shutdown localhost 80
+	accepted_row "$(repeat a 253)" 80
+	accepted_row localhost -4 80
+	rows_done
+}
+
+# --- exit statuses that need sockets -----------------------------------------
+
+@test "exit 3: -n refuses to look up a name" {
+	run -3 --separate-stderr sc -n localhost 80 </dev/null
+	[[ -z $output ]]
+	[[ $stderr == 'sockcat: resolve "localhost": not a numeric address, and -n forbids name lookups' ]] ||
+		fail "stderr: $stderr"
+}
+
+@test "exit 4: TCP connection refused on a port just closed" {
+	local port
+	start_server srv -l 127.0.0.1 0
+	port=$SRV_PORT
+	[[ $port =~ ^[0-9]+$ && $port != 0 ]]
+	kill "$SRV_PID"
+	wait_exit "$SRV_PID"
+	run -4 --separate-stderr sc 127.0.0.1 "$port" </dev/null
+	[[ -z $output ]]
+	[[ $stderr == "sockcat: connect to 127.0.0.1 port $port (tcp): Connection refused" ]] ||
+		fail "stderr: $stderr"
+}
+
+@test "exit 4: UNIX path that does not exist" {
+	local p107
+	sockdir
+	run -4 --separate-stderr sc -U "$SOCKDIR/nope" </dev/null
+	[[ -z $output ]]
+	[[ $stderr == "sockcat: connect to $SOCKDIR/nope (unix): No such file or directory" ]] ||
+		fail "stderr: $stderr"
+	# The longest path that fits sun_path (107 bytes) is not a usage error.
+	p107=$SOCKDIR/$(repeat p $((107 - ${#SOCKDIR} - 1)))
+	((${#p107} == 107))
+	run -4 --separate-stderr sc -U "$p107" </dev/null
+	[[ $stderr == "sockcat: connect to $p107 (unix): No such file or directory" ]] ||
+		fail "stderr: $stderr"
+}
+
+# A TCP listener on 127.0.0.1 whose accept queue is full, so that further
+# SYNs are dropped: listen(0) queues one connection (Linux), filled by one
+# connection to itself; a few more non-blocking ones keep SYNs in flight.
+# Writes the port to argv[1] (atomically) and lives until killed (bounded).
+BACKLOG_PY='
+import os, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+port = s.getsockname()[1]
+held = [socket.create_connection(("127.0.0.1", port), timeout=5)]
+for _ in range(3):
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.setblocking(False)
+    try:
+        c.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    held.append(c)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % port)
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(float(sys.argv[2]))
+'
+
+@test "exit 5: --connect-timeout against a listener with a full backlog" {
+	local pf=$BATS_TEST_TMPDIR/backlog.port py port
+	python3 -c "$BACKLOG_PY" "$pf" "$SC_TIMEOUT" </dev/null 3>&- &
+	py=$!
+	track "$py"
+	wait_for "$pf" '^[0-9]+$'
+	port=$(<"$pf")
+	SC_TIMEOUT=5 run -5 --separate-stderr sc --connect-timeout 500ms 127.0.0.1 "$port" </dev/null
+	[[ -z $output ]]
+	[[ $stderr == "sockcat: connect to 127.0.0.1 port $port (tcp): Connection timed out" ]] ||
+		fail "stderr: $stderr"
+	# The helper is torn down here, not left to run out its time.
+	kill "$py"
+	wait_exit "$py" 5
+	if kill -0 "$py" 2>/dev/null; then
+		fail "the backlog helper (pid $py) is still running"
+	fi
+}
+
+@test "exit 5: --max-time against a silent listener" {
+	local t
+	start_server srv -d -l 127.0.0.1 0
+	hold_fifo "$BATS_TEST_TMPDIR/in"
+	mark_time
+	SC_TIMEOUT=5 run -5 --separate-stderr sc --max-time 300ms 127.0.0.1 "$SRV_PORT" \
+	    <"$BATS_TEST_TMPDIR/in"
+	t=$(elapsed_ms)
+	exec {HOLD_FD}>&-
+	[[ -z $output ]]
+	[[ $stderr == 'sockcat: --max-time: time limit reached' ]] || fail "stderr: $stderr"
+	((t >= 290)) || fail "ended after ${t}ms, before --max-time 300ms"
+	grep -q '^Connection received on 127\.0\.0\.1 ' "$BATS_TEST_TMPDIR/srv.err"
+}
+
+@test "exit 0: -w idle timeout with stdin open and a silent listener" {
+	local t
+	start_server srv -d -l 127.0.0.1 0
+	hold_fifo "$BATS_TEST_TMPDIR/in"
+	mark_time
+	SC_TIMEOUT=5 run -0 --separate-stderr sc -w 300ms 127.0.0.1 "$SRV_PORT" \
+	    <"$BATS_TEST_TMPDIR/in"
+	t=$(elapsed_ms)
+	exec {HOLD_FD}>&-
+	[[ -z $output ]]
+	[[ -z $stderr ]] || fail "stderr: $stderr"
+	((t >= 290)) || fail "ended after ${t}ms, before the 300ms idle timeout"
+	grep -q '^Connection received on 127\.0\.0\.1 ' "$BATS_TEST_TMPDIR/srv.err"
+}
+
+# --- documentation consistency ---------------------------------------------
+
+# help_long_opts / help_short_opts : the options shown by --help.
+help_long_opts() {
+	"$SOCKCAT" --help | grep -oE -- '--[a-z0-9][a-z0-9-]*' | sed 's/^--//' | sort -u
+}
+help_short_opts() {
+	"$SOCKCAT" --help | sed -nE 's/^ +-([A-Za-z0-9]),.*/\1/p' | sort -u
+}
+# table_long_opts : the long names in src/opts.c's opts_table.
+table_long_opts() {
+	sed -n '/opts_table\[\] = {/,/^};/p' "$SC_SRCDIR/src/opts.c" |
+		sed -nE 's/^[[:space:]]*\{[[:space:]]*"([^"]+)".*/\1/p' | sort -u
+}
+
+@test "every long option in opts_table is shown by --help, and no other" {
+	local -a table help
+	local name missing=() extra=()
+	mapfile -t table < <(table_long_opts)
+	mapfile -t help < <(help_long_opts)
+	((${#table[@]} >= 20)) || fail "only ${#table[@]} names parsed from opts_table"
+	((${#help[@]} >= 20)) || fail "only ${#help[@]} long options found in --help"
+	for name in "${table[@]}"; do
+		[[ " ${help[*]} " == *" $name "* ]] || missing+=("--$name")
+	done
+	for name in "${help[@]}"; do
+		[[ " ${table[*]} " == *" $name "* ]] || extra+=("--$name")
+	done
+	((${#missing[@]} == 0)) || fail "accepted but not in --help: ${missing[*]}"
+	((${#extra[@]} == 0)) || fail "in --help but not accepted: ${extra[*]}"
+}
+
+@test "the man page documents every option shown by --help" {
+	local man=$SC_SRCDIR/man/sockcat.1 name missing=()
+	local -a long short
+	mapfile -t long < <(help_long_opts)
+	mapfile -t short < <(help_short_opts)
+	((${#long[@]} >= 20 && ${#short[@]} >= 15)) ||
+		fail "too few options parsed from --help: ${#long[@]} long, ${#short[@]} short"
+	[[ -s $man ]] || fail "$man is empty or missing"
+	for name in "${long[@]}"; do
+		grep -Eq -- "Fl -$name([^A-Za-z0-9-]|\$)" "$man" || missing+=("Fl -$name")
+	done
+	for name in "${short[@]}"; do
+		grep -Eq -- "Fl $name([^A-Za-z0-9-]|\$)" "$man" || missing+=("Fl $name")
+	done
+	((${#missing[@]} == 0)) || fail "not in $man: ${missing[*]}"
+}
+
+@test "the bash completion offers every long option shown by --help" {
+	local comp=$SC_SRCDIR/completions/sockcat name missing=()
+	local -a long
+	mapfile -t long < <(help_long_opts)
+	((${#long[@]} >= 20)) || fail "only ${#long[@]} long options found in --help"
+	[[ -s $comp ]] || fail "$comp is empty or missing"
+	for name in "${long[@]}"; do
+		grep -Eq -- "--$name([^A-Za-z0-9-]|\$)" "$comp" || missing+=("--$name")
+	done
+	((${#missing[@]} == 0)) || fail "not in $comp: ${missing[*]}"
+}

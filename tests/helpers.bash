@@ -34,6 +34,15 @@ wait_for() {
 	done
 }
 
+# wait_exists PATH [SECONDS] : poll until PATH exists.
+wait_exists() {
+	local deadline=$((SECONDS + ${2:-10}))
+	until [[ -e $1 ]]; do
+		((SECONDS < deadline)) || { echo "# timeout: no $1" >&3; return 1; }
+		sleep 0.02
+	done
+}
+
 # wait_gone PATH [SECONDS] : poll until PATH does not exist.
 wait_gone() {
 	local deadline=$((SECONDS + ${2:-10}))

@@ -1,0 +1,231 @@
+#!/usr/bin/env bats
+# TCP over IPv4 and IPv6 loopback: transfers in both directions and both
+# roles, listening details (port 0, --port-file, dual stack, -k), source
+# address and port.
+
+load helpers
+
+setup() {
+	PAYLOAD=$BATS_TEST_TMPDIR/payload
+}
+
+# upload ADDR : the client sends 64 MiB to a listener whose stdin is
+# /dev/null (so the listener half-closes at once).
+upload() {
+	make_payload "$PAYLOAD" $((64 * 1024 * 1024))
+	start_server srv -n -l "$1" 0
+	run -0 sc -n "$1" "$SRV_PORT" <"$PAYLOAD"
+	wait_exit "$SRV_PID"
+	[ "$WAIT_STATUS" -eq 0 ]
+	cmp "$PAYLOAD" "$BATS_TEST_TMPDIR/srv.out"
+}
+
+# download ADDR : the listener sends 64 MiB to a client whose stdin is
+# /dev/null.
+download() {
+	make_payload "$PAYLOAD" $((64 * 1024 * 1024))
+	SRV_IN=$PAYLOAD start_server srv -n -l "$1" 0
+	sc -n "$1" "$SRV_PORT" </dev/null >"$BATS_TEST_TMPDIR/cli.out"
+	wait_exit "$SRV_PID"
+	[ "$WAIT_STATUS" -eq 0 ]
+	cmp "$PAYLOAD" "$BATS_TEST_TMPDIR/cli.out"
+}
+
+@test "64 MiB upload to a listener, IPv4" {
+	upload 127.0.0.1
+}
+
+@test "64 MiB download from a listener, IPv4" {
+	download 127.0.0.1
+}
+
+@test "64 MiB upload to a listener, IPv6" {
+	need_ipv6
+	upload ::1
+}
+
+@test "64 MiB download from a listener, IPv6" {
+	need_ipv6
+	download ::1
+}
+
+@test "both directions at once through pipes, checksums equal at both ends" {
+	local d=$BATS_TEST_TMPDIR
+	make_payload "$d/up" $((32 * 1024 * 1024))
+	make_payload "$d/down" $((32 * 1024 * 1024))
+	SRV_IN=$d/down start_server srv -n -l 127.0.0.1 0
+	cat "$d/up" | sc -n 127.0.0.1 "$SRV_PORT" | sha256sum >"$d/cli.sum"
+	wait_exit "$SRV_PID"
+	[ "$WAIT_STATUS" -eq 0 ]
+	[ "$(sha256sum <"$d/down")" = "$(cat "$d/cli.sum")" ]
+	cmp "$d/up" "$d/srv.out"
+}
+
+@test "a fixture with NULs and non-UTF-8 bytes arrives byte for byte" {
+	start_server srv -n -l 127.0.0.1 0
+	run -0 sc -n 127.0.0.1 "$SRV_PORT" <"$SC_FIXTURES/binary.bin"
+	wait_exit "$SRV_PID"
+	cmp "$SC_FIXTURES/binary.bin" "$BATS_TEST_TMPDIR/srv.out"
+}
+
+@test "port 0: the Listening line reports the port the kernel chose" {
+	start_server srv -n -l 127.0.0.1 0
+	[[ $SRV_PORT =~ ^[0-9]+$ ]]
+	[ "$SRV_PORT" -gt 0 ]
+	# the port in the line is the one the socket is bound to
+	ss -Hltn "sport = :$SRV_PORT" | grep -q "127.0.0.1:$SRV_PORT"
+	run -0 sc -n 127.0.0.1 "$SRV_PORT" <<<"x"
+}
+
+@test "--port-file holds the bound port once listening" {
+	local pf=$BATS_TEST_TMPDIR/port
+	start_server srv -n -l --port-file "$pf" 127.0.0.1 0
+	[ -s "$pf" ]
+	[ "$(cat "$pf")" = "$SRV_PORT" ]
+	run -0 sc -n 127.0.0.1 "$(cat "$pf")" <<<"via port file"
+	wait_exit "$SRV_PID"
+	[ "$(cat "$BATS_TEST_TMPDIR/srv.out")" = "via port file" ]
+}
+
+@test "--port-file alone is enough to find the listener (no -v)" {
+	local pf=$BATS_TEST_TMPDIR/port
+	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" -n -l --port-file "$pf" 127.0.0.1 0 \
+		</dev/null >"$BATS_TEST_TMPDIR/srv.out" 2>&1 3>&- &
+	track $!
+	local pid=$!
+	wait_for "$pf" '^[0-9]+$'
+	run -0 sc -n 127.0.0.1 "$(cat "$pf")" <<<"quiet"
+	wait_exit "$pid"
+	[ "$WAIT_STATUS" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/srv.out")" = "quiet" ]
+}
+
+@test "-l -p PORT and -l -s ADDR -p PORT listen like the operands do" {
+	start_server first -n -l 127.0.0.1 0
+	local port=$SRV_PORT
+	run -0 sc -n 127.0.0.1 "$port" </dev/null
+	wait_exit "$SRV_PID"
+	start_server srv -n -l -s 127.0.0.1 -p "$port"
+	grep -qx "Listening on 127.0.0.1 $port" "$BATS_TEST_TMPDIR/srv.err"
+	run -0 sc -n 127.0.0.1 "$port" <<<"dash p"
+	wait_exit "$SRV_PID"
+	[ "$(cat "$BATS_TEST_TMPDIR/srv.out")" = "dash p" ]
+}
+
+@test "without a host, one dual-stack listener serves IPv4 and IPv6 clients" {
+	need_ipv6
+	start_server srv -n -k -l 0
+	grep -qx "Listening on :: $SRV_PORT" "$BATS_TEST_TMPDIR/srv.err"
+	run -0 sc -n 127.0.0.1 "$SRV_PORT" <<<"four"
+	wait_for "$BATS_TEST_TMPDIR/srv.out" '^four$'
+	run -0 sc -n ::1 "$SRV_PORT" <<<"six"
+	wait_for "$BATS_TEST_TMPDIR/srv.out" '^six$'
+	# the IPv4 client is shown as IPv4, not as ::ffff:127.0.0.1
+	grep -Eq '^Connection received on 127\.0\.0\.1 [0-9]+$' "$BATS_TEST_TMPDIR/srv.err"
+	grep -Eq '^Connection received on ::1 [0-9]+$' "$BATS_TEST_TMPDIR/srv.err"
+}
+
+@test "-6 listens on IPv6 only; -4 on IPv4 only" {
+	need_ipv6
+	start_server six -n -6 -l 0
+	grep -qx "Listening on :: $SRV_PORT" "$BATS_TEST_TMPDIR/six.err"
+	run -4 sc -n 127.0.0.1 "$SRV_PORT" </dev/null
+	start_server four -n -4 -l 0
+	grep -qx "Listening on 0.0.0.0 $SRV_PORT" "$BATS_TEST_TMPDIR/four.err"
+	run -4 sc -n ::1 "$SRV_PORT" </dev/null
+}
+
+@test "-v: Listening, Connection received and Connection succeeded lines" {
+	start_server srv -n -l 127.0.0.1 0
+	run -0 --separate-stderr sc -v -n 127.0.0.1 "$SRV_PORT" </dev/null
+	local want="Connection to 127.0.0.1 $SRV_PORT port [tcp/$(getent services "$SRV_PORT/tcp" | awk '{print $1}')]"
+	want=${want/\/]/\/*]}
+	[ "$stderr" = "$want succeeded!" ]
+	wait_exit "$SRV_PID"
+	grep -Eqx "Connection received on 127\.0\.0\.1 [0-9]+" "$BATS_TEST_TMPDIR/srv.err"
+	[ "$(head -n 1 "$BATS_TEST_TMPDIR/srv.err")" = "Listening on 127.0.0.1 $SRV_PORT" ]
+}
+
+@test "a listener without -k accepts one client and closes the listening socket" {
+	start_server srv -n -l 127.0.0.1 0
+	run -0 sc -n 127.0.0.1 "$SRV_PORT" <<<"one"
+	wait_exit "$SRV_PID"
+	run -4 sc -n 127.0.0.1 "$SRV_PORT" </dev/null
+}
+
+@test "-k accepts the next client after one leaves, stdout kept open" {
+	start_server srv -n -k -l 127.0.0.1 0
+	local i
+	for i in 1 2 3; do
+		run -0 sc -n 127.0.0.1 "$SRV_PORT" <<<"client $i"
+		wait_for "$BATS_TEST_TMPDIR/srv.out" "^client $i\$"
+	done
+	[ "$(grep -c '^Connection received on' "$BATS_TEST_TMPDIR/srv.err")" -eq 3 ]
+	printf 'client 1\nclient 2\nclient 3\n' | cmp - "$BATS_TEST_TMPDIR/srv.out"
+	kill -0 "$SRV_PID"
+}
+
+@test "-k: stdin data goes to the first client, stdin EOF to every later one" {
+	local d=$BATS_TEST_TMPDIR
+	printf 'greeting\n' >"$d/in"
+	SRV_IN=$d/in start_server srv -n -k -l 127.0.0.1 0
+	run -0 sc -n 127.0.0.1 "$SRV_PORT" </dev/null
+	[ "$output" = "greeting" ]
+	wait_for "$d/srv.err" '^Connection received'
+	run -0 sc -n 127.0.0.1 "$SRV_PORT" </dev/null
+	[ "$output" = "" ]
+}
+
+@test "-s and -p set the client's source address and port" {
+	# a port that was free a moment ago: bind one, then release it
+	start_server probe -n -l 127.0.0.1 0
+	local sport=$SRV_PORT
+	run -0 sc -n 127.0.0.1 "$sport" </dev/null
+	wait_exit "$SRV_PID"
+	start_server srv -n -l 127.0.0.1 0
+	run -0 sc -n -s 127.0.0.1 -p "$sport" 127.0.0.1 "$SRV_PORT" <<<"from source"
+	wait_exit "$SRV_PID"
+	grep -qx "Connection received on 127.0.0.1 $sport" "$BATS_TEST_TMPDIR/srv.err"
+}
+
+@test "a connect tries every address in turn and reports the failures with -v" {
+	# "localhost" resolves from /etc/hosts without DNS; list both families
+	grep -Eq '^127\.0\.0\.1[[:space:]].*\blocalhost\b' /etc/hosts ||
+		skip "/etc/hosts has no localhost entry for 127.0.0.1"
+	start_server srv -n -4 -l 127.0.0.1 0
+	run -0 --separate-stderr sc -v localhost "$SRV_PORT" <<<"tried"
+	wait_exit "$SRV_PID"
+	[ "$(cat "$BATS_TEST_TMPDIR/srv.out")" = "tried" ]
+	[[ ${stderr_lines[-1]} == "Connection to localhost $SRV_PORT port [tcp/"*"] succeeded!" ]]
+}
+
+@test "a slow reader (stopped with SIGSTOP) loses nothing" {
+	local d=$BATS_TEST_TMPDIR
+	make_payload "$PAYLOAD" $((16 * 1024 * 1024))
+	SRV_IN=$PAYLOAD start_server srv -n -l 127.0.0.1 0
+	# The reader at the end of the pipe stops itself before reading a
+	# byte; sockcat must hold back instead of dropping or spinning.
+	(sc -n 127.0.0.1 "$SRV_PORT" </dev/null |
+		{ echo "$BASHPID" >"$d/reader.pid"; kill -STOP "$BASHPID"; exec cat; } \
+		>"$d/cli.out") 3>&- &
+	local pipeline=$!
+	track "$pipeline"
+	wait_for "$d/reader.pid" '^[0-9]+$'
+	local reader
+	reader=$(cat "$d/reader.pid")
+	track "$reader"
+	# the sender is blocked once its socket's send queue stays full
+	local deadline=$((SECONDS + 10)) q=0
+	until ((q > 0)); do
+		((SECONDS < deadline)) || { echo "# sender never blocked" >&3; false; }
+		q=$(ss -Htn "sport = :$SRV_PORT" | awk '{s += $3} END {print s + 0}')
+		sleep 0.02
+	done
+	[ "$(stat -c %s "$d/cli.out")" -eq 0 ]
+	kill -CONT "$reader"
+	wait_exit "$pipeline"
+	[ "$WAIT_STATUS" -eq 0 ]
+	wait_exit "$SRV_PID"
+	[ "$WAIT_STATUS" -eq 0 ]
+	cmp "$PAYLOAD" "$d/cli.out"
+}
