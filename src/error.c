@@ -13,6 +13,9 @@
 
 #include "sockcat.h"
 
+static void	error_what(struct sc_error *, const char *, va_list)
+		    __attribute__((__format__(__printf__, 2, 0)));
+
 static void
 error_what(struct sc_error *e, const char *fmt, va_list ap)
 {

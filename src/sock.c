@@ -203,7 +203,12 @@ sock_unix_claim(const char *path, const struct sockaddr_un *sun,
 		    "listen on %s", path);
 		return -1;
 	}
-	if (sock_unix_alive(sun, len)) {
+	/*
+	 * Ask the kernel first: a live server is then left alone. Only when
+	 * no socket of ours is bound there (it may live in another network
+	 * namespace) does connect() decide; it answers for every process.
+	 */
+	if (osdep_unix_bound(&st) == 1 || sock_unix_alive(sun, len)) {
 		error_reason(err, SC_EXIT_FAIL,
 		    "a server is listening there already", "listen on %s",
 		    path);

@@ -301,6 +301,9 @@ void	 connector_free(struct sc_connector *);
 const struct sockaddr *connector_peer(const struct sc_connector *,
 	    socklen_t *);
 
+/* osdep.c: what only some systems can tell. */
+int	 osdep_unix_bound(const struct stat *);
+
 /* log.c: verbosity and the stable -v message formats. */
 void	 log_init(int);
 int	 log_level(void);
