@@ -78,11 +78,25 @@ fd_close(struct sc_endpoint *ep)
 	ep->rfd = ep->wfd = -1;
 }
 
+static int
+tcp_unacked(struct sc_endpoint *ep, size_t *n)
+{
+	return osdep_unacked(ep->wfd, n);
+}
+
 static const struct sc_endpoint_ops fd_ops = {
 	.read = fd_read,
 	.write = fd_write,
 	.shutdown_wr = fd_shutdown_wr,
 	.close = fd_close,
+};
+
+static const struct sc_endpoint_ops tcp_ops = {
+	.read = fd_read,
+	.write = fd_write,
+	.shutdown_wr = fd_shutdown_wr,
+	.close = fd_close,
+	.unacked = tcp_unacked,
 };
 
 /* How much can be written to fd without blocking once it polls writable. */
@@ -116,12 +130,15 @@ endpoint_stdio(struct sc_endpoint *ep)
 	return 0;
 }
 
-/* A connected stream socket; label names the peer for messages. */
+/*
+ * A connected stream socket; label names the peer for messages. A TCP
+ * socket can also tell how much the peer has yet to acknowledge.
+ */
 void
-endpoint_socket(struct sc_endpoint *ep, int fd, const char *label)
+endpoint_socket(struct sc_endpoint *ep, int fd, const char *label, bool tcp)
 {
 	memset(ep, 0, sizeof(*ep));
-	ep->ops = &fd_ops;
+	ep->ops = tcp ? &tcp_ops : &fd_ops;
 	ep->rfd = ep->wfd = fd;
 	ep->rsock = ep->wsock = true;
 	ep->owns_fds = true;

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -17,6 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef HAVE_LINUX_SOCKIOS_H
+#include <linux/sockios.h>
+#endif
 #ifdef HAVE_LINUX_UNIX_DIAG_H
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -120,6 +124,27 @@ osdep_unix_bound(const struct stat *st)
 	return rv;
 #else
 	(void)st;
+	return -1;
+#endif
+}
+
+/*
+ * Bytes of a TCP socket's stream (and its FIN) that the peer has not yet
+ * acknowledged; -1 when the system cannot tell.
+ */
+int
+osdep_unacked(int fd, size_t *n)
+{
+#ifdef SIOCOUTQ
+	int	 q;
+
+	if (ioctl(fd, SIOCOUTQ, &q) == -1)
+		return -1;
+	*n = q < 0 ? 0 : (size_t)q;
+	return 0;
+#else
+	(void)fd;
+	(void)n;
 	return -1;
 #endif
 }

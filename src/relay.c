@@ -30,6 +30,12 @@
 
 #include "sockcat.h"
 
+/* How often to look whether the peer has acknowledged everything. */
+#define RELAY_ACK_POLL_MS	5
+
+/* Reads of what the peer's socket holds when a rule ends the session. */
+#define RELAY_FINAL_READS	64
+
 enum dir_state {
 	DIR_OPEN,
 	DIR_DRAIN,
@@ -174,18 +180,44 @@ relay_progress(struct sc_relay *r)
 		    relay_idle_fired, r);
 }
 
-/* Stop reading both sources; deliver what is buffered, then end. */
+static ssize_t	relay_read(struct sc_relay *, int);
+
+/*
+ * A rule ends the session: stop reading stdin and deliver what is
+ * buffered. The peer's side is stopped later, by relay_check(), once the
+ * peer has acknowledged everything (see relay_unacked()).
+ */
 static void
 relay_wind_down(struct sc_relay *r)
 {
-	int	 d;
+	struct relay_dir	*ab = &r->dir[SC_DIR_AB];
 
 	r->ending = true;
-	for (d = 0; d < 2; d++) {
-		if (r->dir[d].state == DIR_OPEN) {
-			r->dir[d].state = DIR_DRAIN;
-			r->dir[d].shut = false;
-		}
+	if (ab->state == DIR_OPEN) {
+		ab->state = DIR_DRAIN;
+		ab->shut = false;
+	}
+}
+
+/*
+ * Stop reading the peer, after reading what its socket already holds:
+ * closing a socket with unread data makes the kernel send a reset, and
+ * the reset destroys whatever the peer had not yet received from us.
+ */
+static void
+relay_stop_peer(struct sc_relay *r)
+{
+	struct relay_dir	*ba = &r->dir[SC_DIR_BA];
+	int			 i;
+
+	for (i = 0; i < RELAY_FINAL_READS && ba->state == DIR_OPEN &&
+	    ba->src->rsock && ba->buf->len < ba->buf->size; i++) {
+		if (relay_read(r, SC_DIR_BA) <= 0)
+			break;
+	}
+	if (ba->state == DIR_OPEN) {
+		ba->state = DIR_DRAIN;
+		ba->shut = false;
 	}
 }
 
@@ -255,7 +287,8 @@ relay_twin(struct sc_relay *r, struct relay_dir *dir)
 	return NULL;
 }
 
-static void
+/* Read once from direction d's source: bytes read, 0 at EOF, or -1. */
+static ssize_t
 relay_read(struct sc_relay *r, int d)
 {
 	struct relay_dir	*dir = &r->dir[d];
@@ -271,7 +304,7 @@ relay_read(struct sc_relay *r, int d)
 	    b->size - b->off - b->len);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
+			return -1;
 		relay_fail(r, dir->src, dir->src->rname, errno);
 		dir->state = DIR_DRAIN;
 		dir->shut = false;
@@ -279,22 +312,23 @@ relay_read(struct sc_relay *r, int d)
 			twin->state = DIR_DONE;
 			twin->buf->len = 0;
 		}
-		return;
+		return -1;
 	}
 	relay_progress(r);
 	if (n == 0) {
 		dir->src->rd_eof = true;
 		dir->eof = true;
 		dir->state = DIR_DRAIN;
-		return;
+		return 0;
 	}
 	if (r->cfg.discard[d]) {
 		dir->bytes += (uint64_t)n;
-		return;
+		return n;
 	}
 	b->len += (size_t)n;
 	if (dir->dst->wmax == 0)
 		(void)relay_write(r, dir);	/* cannot block: try now */
+	return n;
 }
 
 /* Move drained directions to DONE, passing their EOF on. */
@@ -326,12 +360,45 @@ relay_settle(struct sc_relay *r)
 }
 
 static void
+relay_ack_poll(struct sc_loop *loop, struct sc_timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	relay_check(arg);
+}
+
+/*
+ * Has the peer's TCP yet to acknowledge some of what we sent? Then the
+ * relay keeps reading the peer and looks again shortly: there is no event
+ * for "everything acknowledged". The idle and --max-time limits apply
+ * meanwhile.
+ */
+static bool
+relay_unacked(struct sc_relay *r)
+{
+	struct sc_endpoint	*b = r->dir[SC_DIR_AB].dst;
+	size_t			 n;
+
+	if (r->failed || b->ops->unacked == NULL ||
+	    b->ops->unacked(b, &n) == -1 || n == 0)
+		return false;
+	loop_timer_start(r->loop, &r->quit, RELAY_ACK_POLL_MS, relay_ack_poll,
+	    r);
+	return true;
+}
+
+static void
 relay_check(struct sc_relay *r)
 {
 	enum sc_relay_end	 end;
 
 	relay_settle(r);
 	relay_settle(r);	/* a rule applied above may drain the other */
+	if (r->ending && r->dir[SC_DIR_AB].state == DIR_DONE &&
+	    r->dir[SC_DIR_BA].state == DIR_OPEN && !relay_unacked(r)) {
+		relay_stop_peer(r);
+		relay_settle(r);
+	}
 	if (r->dir[0].state != DIR_DONE || r->dir[1].state != DIR_DONE) {
 		relay_update(r);
 		return;
@@ -360,7 +427,7 @@ relay_io(struct sc_loop *loop, int fd, unsigned ev, void *arg)
 			(void)relay_write(r, dir);
 		if ((ev & SC_EV_IN) && dir->src->rfd == fd &&
 		    dir->state == DIR_OPEN && dir->buf->len < dir->buf->size)
-			relay_read(r, d);
+			(void)relay_read(r, d);
 	}
 	relay_check(r);
 }

@@ -11,6 +11,8 @@
 
 #include <sys/types.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -141,7 +143,8 @@ session_relay(struct sc_session *s, int fd, const char *label,
 {
 	struct sc_relay_cfg	 cfg;
 
-	endpoint_socket(&s->peer, fd, label);
+	endpoint_socket(&s->peer, fd, label,
+	    s->o->proto->protocol == IPPROTO_TCP);
 	session_relay_cfg(s->o, &s->local, &cfg);
 	s->done = done;
 	s->relay = relay_new(s->loop, &cfg, &s->local, &s->peer,

@@ -202,6 +202,8 @@ struct sc_endpoint_ops {
 	ssize_t	(*write)(struct sc_endpoint *, const void *, size_t);
 	int	(*shutdown_wr)(struct sc_endpoint *);
 	void	(*close)(struct sc_endpoint *);
+	/* optional: bytes sent but not yet acknowledged by the peer */
+	int	(*unacked)(struct sc_endpoint *, size_t *);
 };
 
 struct sc_endpoint {
@@ -219,7 +221,7 @@ struct sc_endpoint {
 };
 
 int	 endpoint_stdio(struct sc_endpoint *);
-void	 endpoint_socket(struct sc_endpoint *, int, const char *);
+void	 endpoint_socket(struct sc_endpoint *, int, const char *, bool);
 
 /* A byte buffer with a read and a write position. */
 #define SC_BUFSIZE	(64 * 1024)
@@ -303,6 +305,7 @@ const struct sockaddr *connector_peer(const struct sc_connector *,
 
 /* osdep.c: what only some systems can tell. */
 int	 osdep_unix_bound(const struct stat *);
+int	 osdep_unacked(int, size_t *);
 
 /* log.c: verbosity and the stable -v message formats. */
 void	 log_init(int);
