@@ -13,12 +13,18 @@
 
 #include "sockcat.h"
 
-static void	error_what(struct sc_error *, const char *, va_list)
-		    __attribute__((__format__(__printf__, 2, 0)));
+static void	error_fill(struct sc_error *, int, int, int, const char *,
+		    const char *, va_list)
+		    __attribute__((__format__(__printf__, 6, 0)));
 
 static void
-error_what(struct sc_error *e, const char *fmt, va_list ap)
+error_fill(struct sc_error *e, int exit, int errnum, int gai,
+    const char *reason, const char *fmt, va_list ap)
 {
+	e->exit = exit;
+	e->errnum = errnum;
+	e->gai = gai;
+	e->reason = reason;
 	(void)vsnprintf(e->what, sizeof(e->what), fmt, ap);
 }
 
@@ -28,12 +34,8 @@ error_set(struct sc_error *e, int exit, int errnum, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	e->exit = exit;
-	e->errnum = errnum;
-	e->gai = 0;
-	e->reason = NULL;
 	va_start(ap, fmt);
-	error_what(e, fmt, ap);
+	error_fill(e, exit, errnum, 0, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -42,13 +44,11 @@ void
 error_gai(struct sc_error *e, int gai, const char *fmt, ...)
 {
 	va_list	 ap;
+	int	 sys = gai == EAI_SYSTEM;
 
-	e->exit = gai == EAI_SYSTEM ? SC_EXIT_FAIL : SC_EXIT_RESOLVE;
-	e->errnum = gai == EAI_SYSTEM ? errno : 0;
-	e->gai = gai == EAI_SYSTEM ? 0 : gai;
-	e->reason = NULL;
 	va_start(ap, fmt);
-	error_what(e, fmt, ap);
+	error_fill(e, sys ? SC_EXIT_FAIL : SC_EXIT_RESOLVE, sys ? errno : 0,
+	    sys ? 0 : gai, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -59,12 +59,8 @@ error_reason(struct sc_error *e, int exit, const char *reason,
 {
 	va_list	 ap;
 
-	e->exit = exit;
-	e->errnum = 0;
-	e->gai = 0;
-	e->reason = reason;
 	va_start(ap, fmt);
-	error_what(e, fmt, ap);
+	error_fill(e, exit, 0, 0, reason, fmt, ap);
 	va_end(ap);
 }
 

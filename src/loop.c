@@ -549,7 +549,8 @@ loop_run_always(struct sc_loop *loop)
 	 * Callbacks may change the list; walk a copy. Only the standard
 	 * descriptors can be regular files here, so a few slots suffice.
 	 */
-	n = loop->nalways < 8 ? loop->nalways : 8;
+	if ((n = loop->nalways < 8 ? loop->nalways : 8) == 0)
+		return;
 	memcpy(fds, loop->always, n * sizeof(*fds));
 	for (i = 0; i < n && !loop->stop; i++)
 		loop_dispatch(loop, fds[i], SC_EV_IN | SC_EV_OUT);

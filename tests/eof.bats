@@ -31,6 +31,17 @@ close_stdin() {
 	exec {STDIN_W}>&-
 }
 
+# client_held ARGS... : run "sockcat ARGS" in the background with its
+# stdin on a FIFO the test holds open (close_stdin ends it), stdout in
+# $D/out and stderr in $D/err; sets CLI_PID.
+client_held() {
+	open_stdin
+	sc "$@" <"$FIFO" >"$D/out" 2>"$D/err" 3>&- &
+	CLI_PID=$!
+	track "$CLI_PID"
+	hold_stdin
+}
+
 # peer_state : the TCP state of the peer's connected socket.
 peer_state() {
 	ss -Htan "sport = :$PEER_PORT" | awk '$1 != "LISTEN" {print $1}'
@@ -69,16 +80,12 @@ setup() {
 @test "after the peer half-closes, sending goes on until stdin ends" {
 	printf 'greeting\n' >"$D/greet"
 	start_peer "send:$D/greet" shut-wr "recv-all:$D/got"
-	open_stdin
-	sc -n 127.0.0.1 "$PEER_PORT" <"$FIFO" >"$D/out" 3>&- &
-	local cli=$!
-	track "$cli"
-	hold_stdin
+	client_held -n 127.0.0.1 "$PEER_PORT"
 	printf 'part one\n' >&"$STDIN_W"
 	wait_for "$D/out" '^greeting$'	# the peer's EOF has arrived
 	printf 'part two\n' >&"$STDIN_W"
 	close_stdin
-	wait_exit "$cli"
+	wait_exit "$CLI_PID"
 	[ "$WAIT_STATUS" -eq 0 ]
 	printf 'part one\npart two\n' | cmp - "$D/got"
 }
@@ -86,12 +93,8 @@ setup() {
 @test "--exit-on-peer-eof ends the session at the peer's EOF" {
 	printf 'bye\n' >"$D/greet"
 	start_peer "send:$D/greet" close
-	open_stdin
-	sc --exit-on-peer-eof -n 127.0.0.1 "$PEER_PORT" <"$FIFO" >"$D/out" 3>&- &
-	local cli=$!
-	track "$cli"
-	hold_stdin
-	wait_exit "$cli"
+	client_held --exit-on-peer-eof -n 127.0.0.1 "$PEER_PORT"
+	wait_exit "$CLI_PID"
 	close_stdin
 	[ "$WAIT_STATUS" -eq 0 ]
 	[ "$(cat "$D/out")" = "bye" ]
@@ -186,10 +189,7 @@ setup() {
 
 @test "stdin EOF sends shutdown(SHUT_WR): the peer's socket is in CLOSE-WAIT" {
 	start_peer "recv-all:$D/got" hold
-	open_stdin
-	sc -vv -n 127.0.0.1 "$PEER_PORT" <"$FIFO" >"$D/out" 2>"$D/err" 3>&- &
-	track $!
-	hold_stdin
+	client_held -vv -n 127.0.0.1 "$PEER_PORT"
 	printf 'abc' >&"$STDIN_W"
 	close_stdin
 	wait_for "$D/err" '^EOF on stdin; shutdown\(SHUT_WR\) sent$'
@@ -239,12 +239,8 @@ setup() {
 
 @test "-w: an idle session ends with status 0 after the data" {
 	start_peer sendstr:hello hold
-	open_stdin
-	sc -w 300ms -n 127.0.0.1 "$PEER_PORT" <"$FIFO" >"$D/out" 3>&- &
-	local cli=$!
-	track "$cli"
-	hold_stdin
-	wait_exit "$cli"
+	client_held -w 300ms -n 127.0.0.1 "$PEER_PORT"
+	wait_exit "$CLI_PID"
 	close_stdin
 	[ "$WAIT_STATUS" -eq 0 ]
 	[ "$(cat "$D/out")" = "hello" ]
@@ -252,12 +248,8 @@ setup() {
 
 @test "--idle-timeout alone ends an idle session with status 0" {
 	start_peer hold
-	open_stdin
-	sc --idle-timeout 200ms -n 127.0.0.1 "$PEER_PORT" <"$FIFO" >"$D/out" 3>&- &
-	local cli=$!
-	track "$cli"
-	hold_stdin
-	wait_exit "$cli"
+	client_held --idle-timeout 200ms -n 127.0.0.1 "$PEER_PORT"
+	wait_exit "$CLI_PID"
 	close_stdin
 	[ "$WAIT_STATUS" -eq 0 ]
 }

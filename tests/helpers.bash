@@ -21,35 +21,34 @@ sc() {
 	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" "$@"
 }
 
-# wait_for FILE REGEX [SECONDS] : poll until FILE has a line matching the
-# extended REGEX; fail after SECONDS (default 10).
-wait_for() {
-	local deadline=$((SECONDS + ${3:-10}))
-	until grep -Eq -- "$2" "$1" 2>/dev/null; do
+# wait_until SECONDS CMD... : poll until CMD succeeds; fail after SECONDS.
+# Every other wait is built on this one.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
 		if ((SECONDS >= deadline)); then
-			echo "# timeout waiting for /$2/ in $1" >&3
+			echo "# timeout waiting for: $*" >&3
 			return 1
 		fi
 		sleep 0.02
 	done
 }
 
+# wait_for FILE REGEX [SECONDS] : poll until FILE has a line matching the
+# extended REGEX; fail after SECONDS (default 10).
+wait_for() {
+	wait_until "${3:-10}" grep -Eq -- "$2" "$1" 2>/dev/null
+}
+
 # wait_exists PATH [SECONDS] : poll until PATH exists.
 wait_exists() {
-	local deadline=$((SECONDS + ${2:-10}))
-	until [[ -e $1 ]]; do
-		((SECONDS < deadline)) || { echo "# timeout: no $1" >&3; return 1; }
-		sleep 0.02
-	done
+	wait_until "${2:-10}" test -e "$1"
 }
 
 # wait_gone PATH [SECONDS] : poll until PATH does not exist.
 wait_gone() {
-	local deadline=$((SECONDS + ${2:-10}))
-	while [[ -e $1 || -L $1 ]]; do
-		((SECONDS < deadline)) || { echo "# timeout: $1 still exists" >&3; return 1; }
-		sleep 0.02
-	done
+	wait_until "${2:-10}" test ! -e "$1" -a ! -L "$1"
 }
 
 # wait_exit PID [SECONDS] : wait for a background job to end, bounded;

@@ -63,38 +63,30 @@ io() {
 	"$@" <"$in" >"$out"
 }
 
-# wait_ss WHAT SS-ARGS... : poll until `ss -H SS-ARGS` prints a line.
-wait_ss() {
-	local what=$1 deadline=$((SECONDS + 10))
-	shift
+# ss_lists SS-ARGS... : `ss -H SS-ARGS` prints a line.
+ss_lists() {
+	[[ -n $(ss -H "$@" 2>/dev/null) ]]
+}
+
+# ss_unix_listens PATH : a UNIX stream listener on PATH shows in ss.
+ss_unix_listens() {
+	ss -lxH 2>/dev/null | awk -v p="$1" '$5 == p { f = 1 } END { exit !f }'
+}
+
+need_ss() {
 	command -v ss >/dev/null || { echo "# ss (iproute2) is needed to wait for peers" >&3; return 1; }
-	until [[ -n $(ss -H "$@" 2>/dev/null) ]]; do
-		if ((SECONDS >= deadline)); then
-			echo "# timeout waiting for a listener on $what" >&3
-			return 1
-		fi
-		sleep 0.02
-	done
 }
 
 # wait_tcp_listen ADDR PORT : a TCP listener on ADDR:PORT shows in ss.
 wait_tcp_listen() {
 	local a=$1
 	[[ $a == *:* ]] && a="[$a]"
-	wait_ss "$a:$2" -ltn "src $a:$2"
+	need_ss && wait_until 10 ss_lists -ltn "src $a:$2"
 }
 
 # wait_unix_listen PATH : a UNIX stream listener on PATH shows in ss.
 wait_unix_listen() {
-	local deadline=$((SECONDS + 10))
-	command -v ss >/dev/null || { echo "# ss (iproute2) is needed to wait for peers" >&3; return 1; }
-	until ss -lxH 2>/dev/null | awk -v p="$1" '$5 == p { f = 1 } END { exit !f }'; do
-		if ((SECONDS >= deadline)); then
-			echo "# timeout waiting for a listener on $1" >&3
-			return 1
-		fi
-		sleep 0.02
-	done
+	need_ss && wait_until 10 ss_unix_listens "$1"
 }
 
 # socat_port NAME : PEER_PORT from the -d -d "listening on" line of the

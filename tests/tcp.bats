@@ -199,6 +199,11 @@ download() {
 	[[ ${stderr_lines[-1]} == "Connection to localhost $SRV_PORT port [tcp/"*"] succeeded!" ]]
 }
 
+# send_queued PORT : the TCP socket on local port PORT has unsent data.
+send_queued() {
+	(($(ss -Htn "sport = :$1" | awk '{s += $3} END {print s + 0}') > 0))
+}
+
 @test "a slow reader (stopped with SIGSTOP) loses nothing" {
 	local d=$BATS_TEST_TMPDIR
 	make_payload "$PAYLOAD" $((16 * 1024 * 1024))
@@ -215,12 +220,7 @@ download() {
 	reader=$(cat "$d/reader.pid")
 	track "$reader"
 	# the sender is blocked once its socket's send queue stays full
-	local deadline=$((SECONDS + 10)) q=0
-	until ((q > 0)); do
-		((SECONDS < deadline)) || { echo "# sender never blocked" >&3; false; }
-		q=$(ss -Htn "sport = :$SRV_PORT" | awk '{s += $3} END {print s + 0}')
-		sleep 0.02
-	done
+	wait_until 10 send_queued "$SRV_PORT"
 	[ "$(stat -c %s "$d/cli.out")" -eq 0 ]
 	kill -CONT "$reader"
 	wait_exit "$pipeline"

@@ -14,19 +14,6 @@ sc_out() {
 	sc "$@" >"$f"
 }
 
-# wait_until SECONDS CMD... : poll until CMD succeeds; fail after SECONDS.
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		if ((SECONDS >= deadline)); then
-			echo "# timeout waiting for: $*" >&3
-			return 1
-		fi
-		sleep 0.02
-	done
-}
-
 # has_size FILE BYTES : FILE exists and holds exactly BYTES bytes.
 has_size() {
 	[[ -e $1 && $(stat -c %s -- "$1") -eq $2 ]]
