@@ -218,3 +218,48 @@ addr_service(int port, const char *proto)
 		return "*";
 	return se->s_name;
 }
+
+/* Same family, address and port (or UNIX name)? */
+bool
+addr_equal(const struct sockaddr *a, socklen_t alen, const struct sockaddr *b,
+    socklen_t blen)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (a->sa_family != b->sa_family)
+		return false;
+	switch (a->sa_family) {
+	case AF_INET:
+		a4 = (const struct sockaddr_in *)(const void *)a;
+		b4 = (const struct sockaddr_in *)(const void *)b;
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	case AF_INET6:
+		a6 = (const struct sockaddr_in6 *)(const void *)a;
+		b6 = (const struct sockaddr_in6 *)(const void *)b;
+		return a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0 &&
+		    a6->sin6_scope_id == b6->sin6_scope_id;
+	default:
+		return alen == blen && memcmp(a, b, alen) == 0;
+	}
+}
+
+/* An IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast group? */
+bool
+addr_is_multicast(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*s4;
+	const struct sockaddr_in6	*s6;
+
+	if (sa->sa_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)(const void *)sa;
+		return IN_MULTICAST(ntohl(s4->sin_addr.s_addr));
+	}
+	if (sa->sa_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		return IN6_IS_ADDR_MULTICAST(&s6->sin6_addr);
+	}
+	return false;
+}

@@ -35,6 +35,7 @@ struct sc_connector {
 	int64_t			 deadline_ms;	/* of the current attempt */
 	struct sc_timer		 timer;
 	struct sc_error		 err;
+	struct sc_unix_bound	 bound;		/* a UNIX datagram client's */
 };
 
 static void	connector_next(struct sc_connector *);
@@ -72,6 +73,7 @@ connector_free(struct sc_connector *c)
 		return;
 	loop_timer_stop(c->loop, &c->timer);
 	connector_drop_fd(c);
+	sock_unix_unbind(&c->bound);
 	if (c->res != NULL)
 		freeaddrinfo(c->res);
 	if (c->src != NULL)
@@ -113,6 +115,18 @@ connector_failed(struct sc_connector *c, int errnum)
 		c->cb(c, -1, &c->err, true, c->arg);
 }
 
+/*
+ * A failure no other address would avoid (the kernel lacks the protocol,
+ * an option is refused): report c->err as the final error.
+ */
+static void
+connector_fatal(struct sc_connector *c)
+{
+	loop_timer_stop(c->loop, &c->timer);
+	connector_drop_fd(c);
+	c->cb(c, -1, &c->err, true, c->arg);
+}
+
 static void
 connector_timeout(struct sc_loop *loop, struct sc_timer *t, void *arg)
 {
@@ -143,13 +157,31 @@ connector_ready(struct sc_loop *loop, int fd, unsigned ev, void *arg)
 	c->cb(c, fd, NULL, true, c->arg);
 }
 
-/* Bind the source address of the current target's family, if any. */
+/*
+ * Prepare the socket before connecting: datagram options, and the source
+ * address of the current target's family, if any. A UNIX datagram client
+ * always gets an address, or no answer could reach it. On failure, *err
+ * is set when errno alone would not say what failed.
+ */
 static int
-connector_bind(struct sc_connector *c)
+connector_bind(struct sc_connector *c, bool *err)
 {
 	struct addrinfo	*s;
 	int		 one = 1;
 
+	*err = false;
+	if (sock_dgram_options(c->fd, c->cur->ai_family, c->o, &c->err) == -1) {
+		*err = true;
+		return -1;
+	}
+	if (c->cur->ai_family == AF_UNIX) {
+		if (c->cur->ai_socktype != SOCK_DGRAM)
+			return 0;
+		sock_unix_unbind(&c->bound);
+		*err = true;
+		return sock_unix_bind_client(c->fd, c->o->source_addr,
+		    &c->bound, &c->err);
+	}
 	if (c->src == NULL)
 		return 0;
 	for (s = c->src; s != NULL; s = s->ai_next) {
@@ -181,14 +213,28 @@ connector_next(struct sc_connector *c)
 {
 	const struct sc_opts	*o = c->o;
 	int64_t			 now = loop_now_ms(c->loop), left;
+	bool			 prepared;
 
 	/* Each address gets the whole timeout; UNIX retries share it. */
 	if (c->deadline_ms == 0 && o->connect_timeout_ms != SC_NO_TIMEOUT)
 		c->deadline_ms = now + o->connect_timeout_ms;
 	c->fd = sock_open(c->cur->ai_family, c->cur->ai_socktype,
 	    c->cur->ai_protocol);
-	if (c->fd == -1 || connector_bind(c) == -1) {
-		connector_failed(c, errno);
+	if (c->fd == -1 && errno == EAFNOSUPPORT) {
+		connector_failed(c, errno);	/* that family only */
+		return;
+	}
+	if (c->fd == -1) {
+		error_set(&c->err, SC_EXIT_FAIL, errno, "socket (%s)",
+		    o->proto->name);
+		connector_fatal(c);
+		return;
+	}
+	if (connector_bind(c, &prepared) == -1) {
+		if (prepared)
+			connector_fatal(c);
+		else
+			connector_failed(c, errno);
 		return;
 	}
 	if (sys_connect(c->fd, c->cur->ai_addr, c->cur->ai_addrlen) == -1 &&

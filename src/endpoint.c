@@ -91,14 +91,6 @@ static const struct sc_endpoint_ops fd_ops = {
 	.close = fd_close,
 };
 
-static const struct sc_endpoint_ops tcp_ops = {
-	.read = fd_read,
-	.write = fd_write,
-	.shutdown_wr = fd_shutdown_wr,
-	.close = fd_close,
-	.unacked = tcp_unacked,
-};
-
 /* How much can be written to fd without blocking once it polls writable. */
 static size_t
 fd_wmax(const struct stat *st)
@@ -130,20 +122,49 @@ endpoint_stdio(struct sc_endpoint *ep)
 	return 0;
 }
 
-/*
- * A connected stream socket; label names the peer for messages. A TCP
- * socket can also tell how much the peer has yet to acknowledge.
- */
-void
-endpoint_socket(struct sc_endpoint *ep, int fd, const char *label, bool tcp)
+static void
+socket_close(struct sc_endpoint *ep)
 {
-	memset(ep, 0, sizeof(*ep));
-	ep->ops = tcp ? &tcp_ops : &fd_ops;
+	fd_close(ep);
+	free(ep);
+}
+
+static const struct sc_endpoint_ops socket_ops = {
+	.read = fd_read,
+	.write = fd_write,
+	.shutdown_wr = fd_shutdown_wr,
+	.close = socket_close,
+};
+
+static const struct sc_endpoint_ops tcp_ops = {
+	.read = fd_read,
+	.write = fd_write,
+	.shutdown_wr = fd_shutdown_wr,
+	.close = socket_close,
+	.unacked = tcp_unacked,
+};
+
+/*
+ * A connected stream socket, which the endpoint owns from now on; label
+ * names the peer for messages. A TCP socket can also tell how much the
+ * peer has yet to acknowledge. NULL when out of memory (fd is closed).
+ */
+struct sc_endpoint *
+endpoint_socket(int fd, const char *label, bool tcp)
+{
+	struct sc_endpoint	*ep;
+
+	if ((ep = calloc(1, sizeof(*ep))) == NULL) {
+		(void)sys_close(fd);
+		return NULL;
+	}
+	ep->ops = tcp ? &tcp_ops : &socket_ops;
 	ep->rfd = ep->wfd = fd;
 	ep->rsock = ep->wsock = true;
 	ep->owns_fds = true;
 	(void)snprintf(ep->rname, sizeof(ep->rname), "recv from %s", label);
 	(void)snprintf(ep->wname, sizeof(ep->wname), "send to %s", label);
+	return ep;
 }
 
 int

@@ -50,6 +50,7 @@ connect_done(struct sc_connector *c, int fd, const struct sc_error *e,
 	struct connect_run	*run = arg;
 	struct sc_session	*s = &run->s;
 	struct sc_error		 err;
+	struct sc_dgram_cfg	 dcfg;
 	const struct sockaddr	*sa;
 	socklen_t		 len;
 	char			 a[SC_ADDRSTRLEN], label[SC_ADDRSTRLEN + 16];
@@ -68,7 +69,9 @@ connect_done(struct sc_connector *c, int fd, const struct sc_error *e,
 	sa = connector_peer(c, &len);
 	(void)snprintf(label, sizeof(label), "%s (%s)",
 	    addr_str(sa, len, a, sizeof(a)), s->o->proto->name);
-	if (session_relay(s, fd, label, connect_relay_done, &err) == -1) {
+	session_dgram_cfg(s, sa->sa_family, &dcfg);
+	if (session_relay(s, fd, label, s->o->proto->message ? &dcfg : NULL,
+	    connect_relay_done, &err) == -1) {
 		log_warn_error(&err);
 		s->status = err.exit;
 		loop_break(s->loop);

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -147,4 +149,136 @@ osdep_unacked(int fd, size_t *n)
 	(void)n;
 	return -1;
 #endif
+}
+
+/*
+ * Make every message on a SEQPACKET socket carry a control message (the
+ * sender's credentials), so that an empty message can be told from the
+ * end of file, which carries none. 0 when done, -1 when impossible here.
+ */
+int
+osdep_msg_mark(int fd)
+{
+#if defined(SO_PASSCRED) && defined(SCM_CREDENTIALS)
+	int	 on = 1;
+
+	return sys_setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
+#else
+	(void)fd;
+	return -1;
+#endif
+}
+
+/* Did the message carry the mark osdep_msg_mark() asked for? */
+bool
+osdep_msg_marked(const struct msghdr *msg)
+{
+#if defined(SO_PASSCRED) && defined(SCM_CREDENTIALS)
+	struct cmsghdr	*c;
+
+	for (c = CMSG_FIRSTHDR((struct msghdr *)(uintptr_t)msg); c != NULL;
+	    c = CMSG_NXTHDR((struct msghdr *)(uintptr_t)msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_CREDENTIALS)
+			return true;
+	}
+#else
+	(void)msg;
+#endif
+	return false;
+}
+
+static int
+setopt_on(int fd, int level, int name)
+{
+	int	 on = 1;
+
+	return sys_setsockopt(fd, level, name, &on, sizeof(on));
+}
+
+/*
+ * Ask the kernel to attach each datagram's destination address, TTL or
+ * hop limit, and arrival time. An IPv6 socket also receives IPv4 (mapped)
+ * datagrams, so it asks at both levels; -1 if the essential ones fail.
+ */
+int
+osdep_recv_meta(int fd, int family)
+{
+	int	 rv = 0;
+
+	if (setopt_on(fd, SOL_SOCKET, SO_TIMESTAMPNS) == -1)
+		rv = -1;
+	if (family == AF_INET6) {
+		if (setopt_on(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO) == -1 ||
+		    setopt_on(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT) == -1)
+			rv = -1;
+		(void)setopt_on(fd, IPPROTO_IP, IP_PKTINFO);
+		(void)setopt_on(fd, IPPROTO_IP, IP_RECVTTL);
+	} else if (family == AF_INET) {
+		if (setopt_on(fd, IPPROTO_IP, IP_PKTINFO) == -1 ||
+		    setopt_on(fd, IPPROTO_IP, IP_RECVTTL) == -1)
+			rv = -1;
+	}
+	return rv;
+}
+
+static void
+meta_dst4(struct sc_dgram_meta *m, struct in_addr a)
+{
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)&m->dst;
+
+	memset(s4, 0, sizeof(*s4));
+	s4->sin_family = AF_INET;
+	s4->sin_addr = a;
+	m->dstlen = sizeof(*s4);
+	m->has_dst = true;
+}
+
+static void
+meta_dst6(struct sc_dgram_meta *m, struct in6_addr a)
+{
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&m->dst;
+
+	memset(s6, 0, sizeof(*s6));
+	s6->sin6_family = AF_INET6;
+	s6->sin6_addr = a;
+	m->dstlen = sizeof(*s6);
+	m->has_dst = true;
+}
+
+/* Pick the metadata out of a received message's control data. */
+void
+osdep_msg_meta(const struct msghdr *msg, struct sc_dgram_meta *m)
+{
+	struct msghdr	*mh = (struct msghdr *)(uintptr_t)msg;
+	struct cmsghdr	*c;
+	int		 v;
+
+	m->ttl = -1;
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		unsigned char	*d = CMSG_DATA(c);
+
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SO_TIMESTAMPNS) {
+			memcpy(&m->time, d, sizeof(m->time));
+			m->has_time = true;
+		} else if (c->cmsg_level == IPPROTO_IP &&
+		    c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo	 pi;
+
+			memcpy(&pi, d, sizeof(pi));
+			meta_dst4(m, pi.ipi_addr);
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo	 pi;
+
+			memcpy(&pi, d, sizeof(pi));
+			meta_dst6(m, pi.ipi6_addr);
+		} else if ((c->cmsg_level == IPPROTO_IP &&
+		    c->cmsg_type == IP_TTL) || (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_HOPLIMIT)) {
+			memcpy(&v, d, sizeof(v));
+			m->ttl = v;
+		}
+	}
 }

@@ -50,6 +50,7 @@ struct relay_dir {
 	enum dir_state		 state;
 	bool			 shut;		/* pass EOF on when drained */
 	bool			 eof;		/* the source is at EOF */
+	bool			 flush_wait;	/* flush() waits for the dst */
 	uint64_t		 bytes;		/* delivered (or discarded) */
 };
 
@@ -95,9 +96,14 @@ relay_new(struct sc_loop *loop, const struct sc_relay_cfg *cfg,
 	r->dir[SC_DIR_BA].dst = a;
 	r->dir[SC_DIR_AB].buf = ab_buf;
 	for (d = 0; d < 2; d++) {
+		size_t	 size = SC_BUFSIZE;
+
 		if (r->dir[d].buf != NULL)
 			continue;
-		if (buf_init(&r->dir[d].own, SC_BUFSIZE) == -1) {
+		/* room for two whole messages, when the source has them */
+		if (r->dir[d].src->rmin > 1 && size < 2 * r->dir[d].src->rmin)
+			size = 2 * r->dir[d].src->rmin;
+		if (buf_init(&r->dir[d].own, size) == -1) {
 			relay_free(r);
 			return NULL;
 		}
@@ -157,7 +163,10 @@ relay_fail(struct sc_relay *r, const struct sc_endpoint *ep,
 		exit = error_exit_for_errno(errnum);
 	else
 		exit = SC_EXIT_FAIL;
-	error_set(&r->err, exit, errnum, "%s", what);
+	if (ep != NULL && ep->reason != NULL)
+		error_reason(&r->err, SC_EXIT_FAIL, ep->reason, "%s", what);
+	else
+		error_set(&r->err, exit, errnum, "%s", what);
 }
 
 static void
@@ -181,6 +190,7 @@ relay_progress(struct sc_relay *r)
 }
 
 static ssize_t	relay_read(struct sc_relay *, int);
+static bool	relay_can_read(const struct relay_dir *);
 
 /*
  * A rule ends the session: stop reading stdin and deliver what is
@@ -210,8 +220,8 @@ relay_stop_peer(struct sc_relay *r)
 	struct relay_dir	*ba = &r->dir[SC_DIR_BA];
 	int			 i;
 
-	for (i = 0; i < RELAY_FINAL_READS && ba->state == DIR_OPEN &&
-	    ba->src->rsock && ba->buf->len < ba->buf->size; i++) {
+	for (i = 0; i < RELAY_FINAL_READS && ba->src->rsock &&
+	    relay_can_read(ba); i++) {
 		if (relay_read(r, SC_DIR_BA) <= 0)
 			break;
 	}
@@ -245,6 +255,13 @@ relay_dir_eof_done(struct sc_relay *r, int d)
 	else if (r->cfg.quit_after_eof_ms[d] != SC_NO_TIMEOUT)
 		loop_timer_start(r->loop, &r->quit, r->cfg.quit_after_eof_ms[d],
 		    relay_quit_fired, r);
+	/* from now on, silence of this length ends the session */
+	if (r->cfg.idle_after_eof_ms[d] != SC_NO_TIMEOUT &&
+	    (r->cfg.idle_ms == SC_NO_TIMEOUT ||
+	    r->cfg.idle_after_eof_ms[d] < r->cfg.idle_ms)) {
+		r->cfg.idle_ms = r->cfg.idle_after_eof_ms[d];
+		relay_progress(r);
+	}
 }
 
 /* Write what is buffered in direction d; false when the write failed. */
@@ -254,6 +271,8 @@ relay_write(struct sc_relay *r, struct relay_dir *dir)
 	struct sc_buf	*b = dir->buf;
 	ssize_t		 n;
 
+	if (dir->dst->wfd == -1)
+		return true;	/* nowhere to send yet (no peer) */
 	while (b->len > 0) {
 		n = dir->dst->ops->write(dir->dst, b->data + b->off, b->len);
 		if (n == -1) {
@@ -287,6 +306,28 @@ relay_twin(struct sc_relay *r, struct relay_dir *dir)
 	return NULL;
 }
 
+/* The room a read of dir's source needs. */
+static size_t
+relay_rmin(const struct relay_dir *dir)
+{
+	return dir->src->rmin > 1 ? dir->src->rmin : 1;
+}
+
+/*
+ * May dir's source be read now? There must be room for what one read
+ * brings; a destination that takes each read as one message (raw
+ * framing) must first have taken the last one.
+ */
+static bool
+relay_can_read(const struct relay_dir *dir)
+{
+	if (dir->state != DIR_OPEN)
+		return false;
+	if (dir->dst->whole_writes)
+		return dir->buf->len == 0;
+	return dir->buf->size - dir->buf->len >= relay_rmin(dir);
+}
+
 /* Read once from direction d's source: bytes read, 0 at EOF, or -1. */
 static ssize_t
 relay_read(struct sc_relay *r, int d)
@@ -296,12 +337,17 @@ relay_read(struct sc_relay *r, int d)
 	struct relay_dir	*twin;
 	ssize_t			 n;
 
-	if (b->off > 0 && b->off + b->len == b->size) {
+	size_t			 room;
+
+	if (b->off > 0 && b->size - b->off - b->len < relay_rmin(dir)) {
 		memmove(b->data, b->data + b->off, b->len);
 		b->off = 0;
 	}
-	n = dir->src->ops->read(dir->src, b->data + b->off + b->len,
-	    b->size - b->off - b->len);
+	room = b->size - b->off - b->len;
+	if (dir->dst->msgmax != 0 && dir->dst->whole_writes &&
+	    room > dir->dst->msgmax)
+		room = dir->dst->msgmax;	/* one read, one message */
+	n = dir->src->ops->read(dir->src, b->data + b->off + b->len, room);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return -1;
@@ -331,6 +377,28 @@ relay_read(struct sc_relay *r, int d)
 	return n;
 }
 
+/*
+ * At the source's EOF, the destination may still hold part of a message
+ * (a last line without its newline): have it sent. False while it must
+ * wait for the destination.
+ */
+static bool
+relay_flush(struct sc_relay *r, struct relay_dir *dir)
+{
+	dir->flush_wait = false;
+	if (!dir->eof || dir->dst->ops->flush == NULL || dir->dst->wfd == -1 ||
+	    r->failed)
+		return true;
+	if (dir->dst->ops->flush(dir->dst) == 0)
+		return true;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+		dir->flush_wait = true;
+		return false;
+	}
+	relay_fail(r, dir->dst, dir->dst->wname, errno);
+	return true;
+}
+
 /* Move drained directions to DONE, passing their EOF on. */
 static void
 relay_settle(struct sc_relay *r)
@@ -341,6 +409,8 @@ relay_settle(struct sc_relay *r)
 	for (d = 0; d < 2; d++) {
 		dir = &r->dir[d];
 		if (dir->state != DIR_DRAIN || dir->buf->len > 0)
+			continue;
+		if (!relay_flush(r, dir))
 			continue;
 		dir->state = DIR_DONE;
 		/*
@@ -426,7 +496,7 @@ relay_io(struct sc_loop *loop, int fd, unsigned ev, void *arg)
 		    dir->state != DIR_DONE && dir->buf->len > 0)
 			(void)relay_write(r, dir);
 		if ((ev & SC_EV_IN) && dir->src->rfd == fd &&
-		    dir->state == DIR_OPEN && dir->buf->len < dir->buf->size)
+		    relay_can_read(dir))
 			(void)relay_read(r, d);
 	}
 	relay_check(r);
@@ -444,11 +514,10 @@ relay_update(struct sc_relay *r)
 		bool			 live = !r->finished;
 
 		fds[2 * d] = dir->src->rfd;
-		ev[2 * d] = live && dir->state == DIR_OPEN &&
-		    dir->buf->len < dir->buf->size ? SC_EV_IN : 0;
+		ev[2 * d] = live && relay_can_read(dir) ? SC_EV_IN : 0;
 		fds[2 * d + 1] = dir->dst->wfd;
 		ev[2 * d + 1] = live && dir->state != DIR_DONE &&
-		    dir->buf->len > 0 ? SC_EV_OUT : 0;
+		    (dir->buf->len > 0 || dir->flush_wait) ? SC_EV_OUT : 0;
 	}
 	for (i = 0; i < 4; i++) {
 		unsigned	 want = ev[i];

@@ -14,7 +14,9 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sockcat.h"
@@ -96,6 +98,8 @@ static void
 session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
     struct sc_relay_cfg *cfg)
 {
+	const struct sc_proto	*p = o->proto;
+
 	memset(cfg, 0, sizeof(*cfg));
 
 	/* stdin to the peer */
@@ -104,6 +108,15 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 	cfg->shut_dst[SC_DIR_AB] = !o->no_shutdown;
 	cfg->quit_after_eof_ms[SC_DIR_AB] = o->send_only ? 0 :
 	    o->quit_after_eof_ms;
+	/*
+	 * A datagram client has no EOF to wait for: after its own, it
+	 * prints replies until none has come for the idle time.
+	 */
+	cfg->idle_after_eof_ms[SC_DIR_AB] = SC_NO_TIMEOUT;
+	if (p->message && !p->eof && o->mode == SC_MODE_CONNECT)
+		cfg->idle_after_eof_ms[SC_DIR_AB] =
+		    o->idle_timeout_ms != SC_NO_TIMEOUT ? o->idle_timeout_ms :
+		    SC_DGRAM_LINGER_MS;
 
 	/* the peer to stdout */
 	cfg->read_src[SC_DIR_BA] = true;
@@ -111,8 +124,13 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 	cfg->shut_dst[SC_DIR_BA] = !o->keep_open && !o->send_only;
 	cfg->end_on_eof[SC_DIR_BA] = o->exit_on_peer_eof || local->is_tty;
 	cfg->quit_after_eof_ms[SC_DIR_BA] = SC_NO_TIMEOUT;
+	cfg->idle_after_eof_ms[SC_DIR_BA] = SC_NO_TIMEOUT;
 
+	/* a datagram server with -k: the idle limit is per peer */
 	cfg->idle_ms = o->idle_timeout_ms;
+	if (p->message && !p->accepts && o->mode == SC_MODE_LISTEN &&
+	    o->keep_open)
+		cfg->idle_ms = SC_NO_TIMEOUT;
 	cfg->on_eof = session_eof;
 }
 
@@ -133,21 +151,134 @@ session_relay_done(struct sc_relay *r, enum sc_relay_end end,
 	s->done(s, end, e);
 }
 
+/* " to ADDR, ttl N, at S.N" for --recv-info. */
+static void
+session_meta_str(const struct sc_dgram_meta *m, char *buf, size_t size)
+{
+	char	 a[SC_ADDRSTRLEN];
+	int	 port, n = 0;
+
+	buf[0] = '\0';
+	if (m->has_dst) {
+		addr_numeric((const struct sockaddr *)&m->dst, m->dstlen, a,
+		    sizeof(a), &port);
+		n += snprintf(buf + n, size - (size_t)n, " to %s", a);
+	}
+	if (m->ttl >= 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, " ttl %d", m->ttl);
+	if (m->has_time && (size_t)n < size)
+		(void)snprintf(buf + n, size - (size_t)n, " at %lld.%09ld",
+		    (long long)m->time.tv_sec, (long)m->time.tv_nsec);
+}
+
+/* "ADDR PORT", or a UNIX name, as the -v lines show a peer. */
+static const char *
+session_peer_str(const struct sc_dgram_meta *m, char *buf, size_t size)
+{
+	char	 host[NI_MAXHOST];
+	int	 port;
+
+	if (m->fromlen == 0) {
+		(void)snprintf(buf, size, "the peer");
+		return buf;
+	}
+	addr_numeric(m->from, m->fromlen, host, sizeof(host), &port);
+	if (port < 0)
+		(void)snprintf(buf, size, "%s", host);
+	else
+		(void)snprintf(buf, size, "%s %d", host, port);
+	return buf;
+}
+
+/* What the message endpoint reports, as -v lines and warnings. */
+static void
+session_dgram_report(enum sc_dgram_event ev, const struct sc_dgram_meta *m,
+    void *arg)
+{
+	struct sc_session	*s = arg;
+	struct sc_error		 e;
+	char			 who[SC_ADDRSTRLEN + 8], meta[256];
+
+	session_peer_str(m, who, sizeof(who));
+	switch (ev) {
+	case SC_DGRAM_NEW_PEER:
+		log_verbose(1, "Connection received on %s", who);
+		break;
+	case SC_DGRAM_RECEIVED:
+		if (!s->o->recv_info && log_level() < 2)
+			break;
+		session_meta_str(m, meta, sizeof(meta));
+		log_verbose(0, "Received %zu bytes from %s%s", m->real, who,
+		    s->o->recv_info ? meta : "");
+		break;
+	case SC_DGRAM_TRUNCATED:
+		error_reason(&e, SC_EXIT_OK, NULL,
+		    "message from %s truncated: %zu bytes, receive buffer %zu "
+		    "(--recv-size)", who, m->real, m->len);
+		log_warn_error(&e);
+		break;
+	case SC_DGRAM_FOREIGN:
+		log_verbose(2, "Ignored %zu bytes from %s (not the peer)",
+		    m->real, who);
+		break;
+	case SC_DGRAM_UNNAMED:
+		if (s->unnamed_warned)
+			break;
+		s->unnamed_warned = true;
+		error_reason(&e, SC_EXIT_OK, NULL, "messages from an unbound "
+		    "UNIX socket cannot be answered");
+		log_warn_error(&e);
+		break;
+	case SC_DGRAM_EXPIRED:
+		log_verbose(2, "Peer %s expired (idle)", who);
+		break;
+	}
+}
+
+/* How the message endpoint frames, filters and reports for a socket. */
+void
+session_dgram_cfg(const struct sc_session *s, int family,
+    struct sc_dgram_cfg *cfg)
+{
+	const struct sc_opts	*o = s->o;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->framing = o->framing;
+	cfg->recv_size = o->recv_size;
+	cfg->send_max = SC_SEND_MAX;
+	if (o->proto->protocol == IPPROTO_UDP)
+		cfg->send_max = family == AF_INET6 ? 65527 : 65507;
+	cfg->connected = true;
+	cfg->seqpacket = o->proto->eof;
+	cfg->peer_idle_ms = o->idle_timeout_ms;
+	cfg->report = session_dgram_report;
+	cfg->arg = (void *)(uintptr_t)s;
+}
+
 /*
  * Relay between stdin/stdout and the connected socket fd (which the
- * session now owns). done runs when the relay ends.
+ * session now owns), a message socket through the endpoint dcfg
+ * describes. done runs when the relay ends.
  */
 int
 session_relay(struct sc_session *s, int fd, const char *label,
-    sc_session_cb *done, struct sc_error *err)
+    const struct sc_dgram_cfg *dcfg, sc_session_cb *done,
+    struct sc_error *err)
 {
 	struct sc_relay_cfg	 cfg;
 
-	endpoint_socket(&s->peer, fd, label,
-	    s->o->proto->protocol == IPPROTO_TCP);
+	if (dcfg != NULL)
+		s->peer = dgram_new(s->loop, fd, dcfg, label);
+	else
+		s->peer = endpoint_socket(fd, label,
+		    s->o->proto->protocol == IPPROTO_TCP);
+	if (s->peer == NULL) {
+		error_set(err, SC_EXIT_FAIL, ENOMEM, "set up %s", label);
+		return -1;
+	}
 	session_relay_cfg(s->o, &s->local, &cfg);
 	s->done = done;
-	s->relay = relay_new(s->loop, &cfg, &s->local, &s->peer,
+	s->relay = relay_new(s->loop, &cfg, &s->local, s->peer,
 	    &s->stdin_buf, session_relay_done, s);
 	if (s->relay == NULL) {
 		error_set(err, SC_EXIT_FAIL, errno, "allocate relay");
@@ -163,10 +294,10 @@ session_close_peer(struct sc_session *s)
 {
 	relay_free(s->relay);
 	s->relay = NULL;
-	if (s->peer.ops != NULL) {
-		loop_forget(s->loop, s->peer.rfd);
-		s->peer.ops->close(&s->peer);
-		s->peer.ops = NULL;
+	if (s->peer != NULL) {
+		loop_forget(s->loop, s->peer->rfd);
+		s->peer->ops->close(s->peer);
+		s->peer = NULL;
 	}
 }
 

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -75,7 +76,8 @@ sock_listen_one(const struct sc_opts *o, int backlog, const struct sockaddr *sa,
 	if (sys_bind(fd, sa, len) == -1)
 		goto fail;
 	*step = "listen";
-	if (sys_listen(fd, backlog) == -1)
+	if ((o->proto->accepts || o->proto->listens) &&
+	    sys_listen(fd, backlog) == -1)
 		goto fail;
 	return fd;
 fail:
@@ -92,7 +94,13 @@ sock_listen_any(const struct sc_opts *o, int backlog, struct sc_error *err)
 	const char		*step;
 	int			 fd;
 
-	if (o->family != AF_INET) {
+	int			 family = o->family;
+
+	/* a multicast receiver listens in its groups' family */
+	if (family == AF_UNSPEC && o->nmcast > 0)
+		family = strchr(o->mcast_group[0], ':') != NULL ? AF_INET6 :
+		    AF_INET;
+	if (family != AF_INET) {
 		memset(&s6, 0, sizeof(s6));
 		s6.sin6_family = AF_INET6;
 		s6.sin6_addr = in6addr_any;
@@ -101,7 +109,7 @@ sock_listen_any(const struct sc_opts *o, int backlog, struct sc_error *err)
 		    sizeof(s6), &step);
 		if (fd != -1)
 			return fd;
-		if (o->family == AF_INET6 || (errno != EAFNOSUPPORT &&
+		if (family == AF_INET6 || (errno != EAFNOSUPPORT &&
 		    errno != EADDRNOTAVAIL && errno != EPROTONOSUPPORT)) {
 			error_set(err, SC_EXIT_FAIL, errno,
 			    "%s on :: port %d (%s)", step, o->port,
@@ -296,4 +304,183 @@ sock_local(int fd, char *host, size_t hostlen, int *port)
 		return -1;
 	addr_numeric((struct sockaddr *)&ss, len, host, hostlen, port);
 	return 0;
+}
+
+static int
+sock_opt(int fd, int level, int name, int value, const char *what,
+    struct sc_error *err)
+{
+	if (sys_setsockopt(fd, level, name, &value, sizeof(value)) == 0)
+		return 0;
+	error_set(err, SC_EXIT_FAIL, errno, "setsockopt %s", what);
+	return -1;
+}
+
+/* Join one multicast group on fd (of the given family). */
+static int
+sock_mcast_join(int fd, int family, const struct sc_opts *o,
+    const char *group, struct sc_error *err)
+{
+	struct addrinfo		 hints, *res;
+	struct ip_mreqn		 m4;
+	struct ipv6_mreq	 m6;
+	int			 gai, rv;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST;
+	hints.ai_socktype = SOCK_DGRAM;
+	if ((gai = getaddrinfo(group, NULL, &hints, &res)) != 0) {
+		error_gai(err, gai, "--mcast-join %s", group);
+		return -1;
+	}
+	if (res->ai_family != family) {
+		freeaddrinfo(res);
+		error_reason(err, SC_EXIT_FAIL, "the socket is of the other "
+		    "address family", "--mcast-join %s", group);
+		return -1;
+	}
+	if (family == AF_INET) {
+		memset(&m4, 0, sizeof(m4));
+		m4.imr_multiaddr = ((struct sockaddr_in *)(void *)
+		    res->ai_addr)->sin_addr;
+		m4.imr_ifindex = (int)o->mcast_ifindex;
+		rv = sys_setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m4,
+		    sizeof(m4));
+	} else {
+		memset(&m6, 0, sizeof(m6));
+		m6.ipv6mr_multiaddr = ((struct sockaddr_in6 *)(void *)
+		    res->ai_addr)->sin6_addr;
+		m6.ipv6mr_interface = o->mcast_ifindex;
+		rv = sys_setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6,
+		    sizeof(m6));
+	}
+	freeaddrinfo(res);
+	if (rv == -1) {
+		error_set(err, SC_EXIT_FAIL, errno, "join multicast group %s",
+		    group);
+		return -1;
+	}
+	return 0;
+}
+
+/* The sending side of multicast: interface, TTL, loopback. */
+static int
+sock_mcast_send(int fd, int family, const struct sc_opts *o,
+    struct sc_error *err)
+{
+	struct ip_mreqn	 m4;
+	bool		 v6 = family == AF_INET6;
+
+	if (o->mcast_ttl >= 0 && sock_opt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+	    v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, o->mcast_ttl,
+	    v6 ? "IPV6_MULTICAST_HOPS" : "IP_MULTICAST_TTL", err) == -1)
+		return -1;
+	if (o->mcast_loop >= 0 && sock_opt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+	    v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, o->mcast_loop,
+	    v6 ? "IPV6_MULTICAST_LOOP" : "IP_MULTICAST_LOOP", err) == -1)
+		return -1;
+	if (o->mcast_ifindex == 0)
+		return 0;
+	if (v6)
+		return sock_opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
+		    (int)o->mcast_ifindex, "IPV6_MULTICAST_IF", err);
+	memset(&m4, 0, sizeof(m4));
+	m4.imr_ifindex = (int)o->mcast_ifindex;
+	if (sys_setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &m4,
+	    sizeof(m4)) == -1) {
+		error_set(err, SC_EXIT_FAIL, errno, "setsockopt IP_MULTICAST_IF");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * What a datagram socket needs before it is used: broadcast, multicast
+ * membership and sending options, and per-datagram metadata. A no-op for
+ * other sockets.
+ */
+int
+sock_dgram_options(int fd, int family, const struct sc_opts *o,
+    struct sc_error *err)
+{
+	size_t	 i;
+
+	if (!o->proto->message || family == AF_UNIX)
+		return 0;
+	if (o->broadcast && sock_opt(fd, SOL_SOCKET, SO_BROADCAST, 1,
+	    "SO_BROADCAST", err) == -1)
+		return -1;
+	for (i = 0; i < o->nmcast; i++) {
+		if (sock_mcast_join(fd, family, o, o->mcast_group[i],
+		    err) == -1)
+			return -1;
+	}
+	if (sock_mcast_send(fd, family, o, err) == -1)
+		return -1;
+	if (o->recv_info && osdep_recv_meta(fd, family) == -1) {
+		error_set(err, SC_EXIT_FAIL, errno,
+		    "setsockopt for --recv-info");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Give a UNIX datagram client an address, so that servers can answer it:
+ * the path given with -s (claimed like a listener's path), or else one the
+ * kernel picks in the abstract namespace (Linux), or else a socket in a
+ * fresh private directory (mode 0700). sock_unix_unbind() removes files.
+ */
+int
+sock_unix_bind_client(int fd, const char *path, struct sc_unix_bound *b,
+    struct sc_error *err)
+{
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	const char		*errstr;
+
+	memset(b, 0, sizeof(*b));
+	if (path == NULL) {
+#ifdef HAVE_ABSTRACT_UNIX
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (sys_bind(fd, (struct sockaddr *)&sun,
+		    sizeof(sa_family_t)) == 0)
+			return 0;
+#endif
+		(void)snprintf(b->dir, sizeof(b->dir), "/tmp/sockcat.XXXXXX");
+		if (mkdtemp(b->dir) == NULL) {
+			error_set(err, SC_EXIT_FAIL, errno, "mkdtemp %s",
+			    b->dir);
+			b->dir[0] = '\0';
+			return -1;
+		}
+		(void)snprintf(b->path, sizeof(b->path), "%s/s", b->dir);
+		path = b->path;
+	} else
+		(void)snprintf(b->path, sizeof(b->path), "%s", path);
+	if (addr_unix(path, &sun, &len, &errstr) == -1) {
+		error_reason(err, SC_EXIT_USAGE, errstr, "-s %s", path);
+		return -1;
+	}
+	if (addr_unix_abstract(path))
+		return 0;
+	if (sock_unix_claim(path, &sun, len, err) == -1)
+		return -1;
+	if (sys_bind(fd, (struct sockaddr *)&sun, len) == -1 ||
+	    stat(path, &b->st) == -1) {
+		error_set(err, SC_EXIT_FAIL, errno, "bind %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+void
+sock_unix_unbind(struct sc_unix_bound *b)
+{
+	if (b->path[0] != '\0' && b->st.st_ino != 0)
+		(void)sock_unix_unlink(b->path, &b->st);
+	if (b->dir[0] != '\0')
+		(void)rmdir(b->dir);
+	memset(b, 0, sizeof(*b));
 }

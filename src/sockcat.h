@@ -19,6 +19,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <netdb.h>
@@ -26,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "compat.h"
 
@@ -63,22 +65,75 @@ void	 error_reason(struct sc_error *, int, const char *, const char *, ...)
 	    __attribute__((__format__(__printf__, 4, 5)));
 int	 error_exit_for_errno(int);
 
-/* A transport: which socket() arguments it needs and how it frames data. */
+/* A transport: which socket() arguments it needs and how it behaves. */
 struct sc_proto {
-	const char	*name;		/* "tcp", "unix" */
+	const char	*name;		/* "tcp", "udp", "unix", ... */
 	int		 family;	/* AF_UNSPEC (either IP family), AF_UNIX */
 	int		 socktype;	/* SOCK_STREAM, SOCK_DGRAM, ... */
 	int		 protocol;	/* IPPROTO_TCP, 0 */
 	bool		 message;	/* keeps message boundaries */
+	bool		 accepts;	/* a server listen()s and accept()s */
+	bool		 listens;	/* listen() without accept (SCTP 1:many) */
+	bool		 eof;		/* messages with an end of file */
 };
 
 extern const struct sc_proto sc_proto_tcp;
+extern const struct sc_proto sc_proto_udp;
+extern const struct sc_proto sc_proto_sctp;
+extern const struct sc_proto sc_proto_sctp_seqpacket;
 extern const struct sc_proto sc_proto_unix;
+extern const struct sc_proto sc_proto_unix_dgram;
+extern const struct sc_proto sc_proto_unix_seqpacket;
+
+
+
+/* framing.c: messages as bytes on stdin and stdout. */
+enum sc_framing {
+	SC_FRAMING_RAW,		/* one message per read; written as is */
+	SC_FRAMING_LINE,	/* newline-terminated */
+	SC_FRAMING_NUL,		/* NUL-terminated */
+	SC_FRAMING_LEN32,	/* 4-byte big-endian length, then payload */
+};
+
+struct sc_deframer {
+	enum sc_framing	 framing;
+	size_t		 max;		/* largest message */
+	unsigned char	*buf;		/* the message being assembled */
+	size_t		 len;
+	bool		 complete;
+	unsigned char	 head[4];	/* len32: the length being read */
+	size_t		 hdr;		/* len32: length bytes so far */
+	size_t		 want;		/* len32: the payload length */
+};
+
+int	 framing_parse(const char *, enum sc_framing *);
+const char *framing_name(enum sc_framing);
+size_t	 framing_overhead(enum sc_framing);
+size_t	 framing_prefix(enum sc_framing, size_t, unsigned char *);
+size_t	 framing_suffix(enum sc_framing, unsigned char *);
+int	 deframer_init(struct sc_deframer *, enum sc_framing, size_t);
+void	 deframer_free(struct sc_deframer *);
+int	 deframer_feed(struct sc_deframer *, const unsigned char *, size_t,
+	    size_t *, const char **);
+int	 deframer_finish(struct sc_deframer *, const char **);
+void	 deframer_next(struct sc_deframer *);
 
 enum sc_mode {
 	SC_MODE_CONNECT,
 	SC_MODE_LISTEN,
 };
+
+/* How many --mcast-join groups one socket takes. */
+#define SC_MCAST_MAX	20
+
+/* The receive buffer for one message, by default: the largest datagram. */
+#define SC_RECV_SIZE	65536
+
+/* How long a datagram client waits for replies after stdin's EOF. */
+#define SC_DGRAM_LINGER_MS	2000
+
+/* The largest message accepted from stdin for any transport. */
+#define SC_SEND_MAX	(1024 * 1024)
 
 /* No limit, for the optional durations below. */
 #define SC_NO_TIMEOUT	(-1)
@@ -106,6 +161,17 @@ struct sc_opts {
 	bool			 recv_only;
 	bool			 no_shutdown;
 	bool			 exit_on_peer_eof;
+
+	enum sc_framing		 framing;	/* --framing */
+	size_t			 recv_size;	/* --recv-size: one message */
+	bool			 recv_info;	/* --recv-info */
+	bool			 broadcast;	/* -b */
+	const char		*mcast_group[SC_MCAST_MAX];	/* --mcast-join */
+	size_t			 nmcast;
+	const char		*mcast_iface;	/* --mcast-iface, as given */
+	unsigned int		 mcast_ifindex;	/* 0: the kernel's choice */
+	int			 mcast_ttl;	/* -1: the default */
+	int			 mcast_loop;	/* -1: the default, 0, 1 */
 
 	int64_t			 quit_after_eof_ms;	/* -q, or SC_NO_TIMEOUT */
 	int64_t			 connect_timeout_ms;	/* or SC_NO_TIMEOUT */
@@ -137,6 +203,9 @@ void	 addr_numeric(const struct sockaddr *, socklen_t, char *, size_t,
 	    int *);
 const char *addr_str(const struct sockaddr *, socklen_t, char *, size_t);
 const char *addr_service(int, const char *);
+bool	 addr_equal(const struct sockaddr *, socklen_t,
+	    const struct sockaddr *, socklen_t);
+bool	 addr_is_multicast(const struct sockaddr *);
 
 /* sys.c: every socket call goes through here; errno is kept intact. */
 int	 sys_socket(int, int, int);
@@ -146,6 +215,9 @@ int	 sys_accept(int, struct sockaddr *, socklen_t *);
 int	 sys_connect(int, const struct sockaddr *, socklen_t);
 ssize_t	 sys_recv(int, void *, size_t, int);
 ssize_t	 sys_send(int, const void *, size_t, int);
+ssize_t	 sys_sendto(int, const void *, size_t, int, const struct sockaddr *,
+	    socklen_t);
+ssize_t	 sys_recvmsg(int, struct msghdr *, int);
 ssize_t	 sys_read(int, void *, size_t);
 ssize_t	 sys_write(int, const void *, size_t);
 int	 sys_shutdown(int, int);
@@ -200,6 +272,8 @@ struct sc_endpoint;
 struct sc_endpoint_ops {
 	ssize_t	(*read)(struct sc_endpoint *, void *, size_t);
 	ssize_t	(*write)(struct sc_endpoint *, const void *, size_t);
+	/* optional: at the source's EOF, send what write() still holds */
+	int	(*flush)(struct sc_endpoint *);
 	int	(*shutdown_wr)(struct sc_endpoint *);
 	void	(*close)(struct sc_endpoint *);
 	/* optional: bytes sent but not yet acknowledged by the peer */
@@ -211,6 +285,10 @@ struct sc_endpoint {
 	int		 rfd;		/* polled for reading, -1 if none */
 	int		 wfd;		/* polled for writing, -1 if none */
 	size_t		 wmax;		/* largest write that cannot block */
+	size_t		 rmin;		/* room a read needs (one message) */
+	size_t		 msgmax;	/* largest write (one message), or 0 */
+	bool		 whole_writes;	/* each source read is one write */
+	const char	*reason;	/* why the last op failed, if not errno */
 	bool		 rd_eof;	/* read side has returned EOF */
 	bool		 is_tty;	/* read side is a terminal */
 	bool		 rsock;		/* rfd is a socket: use recv(2) */
@@ -221,7 +299,7 @@ struct sc_endpoint {
 };
 
 int	 endpoint_stdio(struct sc_endpoint *);
-void	 endpoint_socket(struct sc_endpoint *, int, const char *, bool);
+struct sc_endpoint *endpoint_socket(int, const char *, bool);
 
 /* A byte buffer with a read and a write position. */
 #define SC_BUFSIZE	(64 * 1024)
@@ -251,6 +329,7 @@ struct sc_relay_cfg {
 	bool		 discard[2];	/* read the source but drop the data */
 	bool		 end_on_eof[2];	/* the whole session ends at this EOF */
 	int64_t		 quit_after_eof_ms[2];	/* or SC_NO_TIMEOUT */
+	int64_t		 idle_after_eof_ms[2];	/* idle limit after the EOF */
 	int64_t		 idle_ms;		/* or SC_NO_TIMEOUT */
 	void		(*on_eof)(struct sc_relay *, enum sc_dir, bool,
 			    void *);	/* optional: an EOF was handled */
@@ -276,9 +355,50 @@ void	 relay_free(struct sc_relay *);
 uint64_t relay_bytes(const struct sc_relay *, enum sc_dir);
 size_t	 relay_pending(const struct sc_relay *, enum sc_dir);
 
-/* sock.c: socket setup shared by all transports. */
-struct stat;
+/* dgram.c: a message socket as an endpoint of the relay. */
+enum sc_dgram_event {
+	SC_DGRAM_NEW_PEER,	/* an unconnected socket heard a new peer */
+	SC_DGRAM_RECEIVED,	/* a message arrived */
+	SC_DGRAM_TRUNCATED,	/* it was longer than the receive buffer */
+	SC_DGRAM_FOREIGN,	/* from someone other than the peer: ignored */
+	SC_DGRAM_UNNAMED,	/* from an unbound UNIX socket: no reply */
+	SC_DGRAM_EXPIRED,	/* a peer was idle too long and forgotten */
+};
 
+struct sc_dgram_meta {
+	const struct sockaddr	*from;
+	socklen_t		 fromlen;
+	struct sockaddr_storage	 fromss;
+	size_t			 len;		/* bytes delivered */
+	size_t			 real;		/* its real length */
+	bool			 has_dst;	/* IP_PKTINFO, IPV6_PKTINFO */
+	struct sockaddr_storage	 dst;
+	socklen_t		 dstlen;
+	int			 ttl;		/* TTL or hop limit, or -1 */
+	bool			 has_time;	/* SO_TIMESTAMPNS */
+	struct timespec		 time;
+};
+
+typedef void sc_dgram_report_cb(enum sc_dgram_event,
+    const struct sc_dgram_meta *, void *);
+
+struct sc_dgram_cfg {
+	enum sc_framing		 framing;
+	size_t			 recv_size;	/* payload buffer, one message */
+	size_t			 send_max;	/* largest message sent */
+	bool			 connected;	/* one peer; others ignored */
+	struct sockaddr_storage	 peer;		/* that peer, if known */
+	socklen_t		 peerlen;	/* 0: the kernel filters */
+	bool			 seqpacket;	/* has an end of file */
+	int64_t			 peer_idle_ms;	/* unconnected: forget peers */
+	sc_dgram_report_cb	*report;
+	void			*arg;
+};
+
+struct sc_endpoint *dgram_new(struct sc_loop *, int,
+	    const struct sc_dgram_cfg *, const char *);
+
+/* sock.c: socket setup shared by all transports. */
 #define SC_BACKLOG	128
 
 int	 sock_open(int, int, int);
@@ -286,6 +406,19 @@ int	 sock_listen_inet(const struct sc_opts *, int, struct sc_error *);
 int	 sock_listen_unix(const char *, int, struct stat *, struct sc_error *);
 int	 sock_unix_unlink(const char *, const struct stat *);
 int	 sock_local(int, char *, size_t, int *);
+int	 sock_dgram_options(int, int, const struct sc_opts *,
+	    struct sc_error *);
+
+/* A UNIX datagram client's own address, and what to remove at exit. */
+struct sc_unix_bound {
+	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	char		 dir[64];
+	struct stat	 st;
+};
+
+int	 sock_unix_bind_client(int, const char *, struct sc_unix_bound *,
+	    struct sc_error *);
+void	 sock_unix_unbind(struct sc_unix_bound *);
 
 /*
  * connect.c: connect with a timeout, trying every address in turn. The
@@ -306,6 +439,10 @@ const struct sockaddr *connector_peer(const struct sc_connector *,
 /* osdep.c: what only some systems can tell. */
 int	 osdep_unix_bound(const struct stat *);
 int	 osdep_unacked(int, size_t *);
+int	 osdep_msg_mark(int);
+bool	 osdep_msg_marked(const struct msghdr *);
+int	 osdep_recv_meta(int, int);
+void	 osdep_msg_meta(const struct msghdr *, struct sc_dgram_meta *);
 
 /* log.c: verbosity and the stable -v message formats. */
 void	 log_init(int);
@@ -330,9 +467,10 @@ struct sc_session {
 	struct sc_timer		 max_time;
 	struct sc_endpoint	 local;		/* stdin and stdout */
 	struct sc_buf		 stdin_buf;	/* kept across connections */
-	struct sc_endpoint	 peer;
+	struct sc_endpoint	*peer;
 	struct sc_relay		*relay;
 	sc_session_cb		*done;
+	bool			 unnamed_warned;
 };
 
 /* Exit statuses above this carry a signal number, for main() to raise. */
@@ -340,8 +478,10 @@ struct sc_session {
 
 int	 session_init(struct sc_session *, const struct sc_opts *,
 	    struct sc_error *);
-int	 session_relay(struct sc_session *, int, const char *, sc_session_cb *,
-	    struct sc_error *);
+int	 session_relay(struct sc_session *, int, const char *,
+	    const struct sc_dgram_cfg *, sc_session_cb *, struct sc_error *);
+void	 session_dgram_cfg(const struct sc_session *, int,
+	    struct sc_dgram_cfg *);
 void	 session_close_peer(struct sc_session *);
 int	 session_finish(struct sc_session *);
 

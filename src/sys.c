@@ -138,6 +138,29 @@ sys_send(int fd, const void *buf, size_t len, int flags)
 }
 
 ssize_t
+sys_sendto(int fd, const void *buf, size_t len, int flags,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	ssize_t	 n;
+
+	do
+		n = sendto(fd, buf, len, flags | SC_MSG_NOSIGNAL, sa, salen);
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
+ssize_t
+sys_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t	 n;
+
+	do
+		n = recvmsg(fd, msg, flags);
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
+ssize_t
 sys_read(int fd, void *buf, size_t len)
 {
 	ssize_t	 n;

@@ -262,8 +262,9 @@ hold_fifo() {
 	usage_row '-4 and -6 cannot be used with -U'	-l -6 -U "$p"
 	usage_row '-p cannot be used with -U'		-p 1234 -U "$p"
 	usage_row '-p cannot be used with -U'		-l -U -p 1234 "$p"
-	usage_row '-s cannot be used with -U'		-s 127.0.0.1 -U "$p"
-	usage_row '-s cannot be used with -U'		-l -U --source 127.0.0.1 "$p"
+	usage_row '-s with -U .*only for --unix-dgram clients'	-s 127.0.0.1 -U "$p"
+	usage_row '-s with -U .*only for --unix-dgram clients'	-l -U --source 127.0.0.1 "$p"
+	usage_row '-s with -U .*only for --unix-dgram clients'	-l --unix-dgram -s /tmp/x "$p"
 	usage_row 'port operand "2" differs from -p "1"'	-l -p 1 192.0.2.1 2
 	usage_row 'port operand "2" differs from -p "1"'	-l -s 192.0.2.1 -p 1 2
 	usage_row 'address operand "192\.0\.2\.2" differs from -s "192\.0\.2\.1"' \

@@ -1,0 +1,454 @@
+/*
+ * The message endpoint: a UDP, UNIX datagram or SEQPACKET socket seen by
+ * the relay as a byte stream in a framing (framing.c). A read receives one
+ * message and returns it framed; a write cuts framed stdin into messages
+ * and sends each one. So the one relay, with its EOF rules, serves every
+ * transport, and message boundaries survive in both directions.
+ *
+ * Receiving never truncates silently: recvmsg() is asked for the real
+ * length (MSG_TRUNC) and a message longer than the buffer is reported.
+ *
+ * A socket connected to one peer sends to it and ignores anyone else. An
+ * unconnected socket (a UDP server with -k) keeps a table of the peers it
+ * has heard from and sends stdin to the most recent one.
+ *
+ * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockcat.h"
+
+/* Messages skipped (foreign, empty in raw framing) per read call. */
+#define DGRAM_SKIP_MAX		64
+
+/* The peer table of an unconnected socket. */
+#define DGRAM_BUCKETS		1024
+#define DGRAM_PEERS_MAX		65536
+
+struct dgram_peer {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int64_t			 last_ms;
+	struct dgram_peer	*next;		/* in its bucket */
+};
+
+struct sc_dgram {
+	struct sc_endpoint	 ep;		/* first: the relay's view */
+	struct sc_loop		*loop;
+	struct sc_dgram_cfg	 cfg;
+	int			 fd;
+	bool			 eofmark;	/* empty messages carry creds */
+	unsigned char		*rbuf;		/* one received message */
+	struct sc_deframer	 def;
+	bool			 pending;	/* def holds an unsent message */
+	struct dgram_peer	*buckets[DGRAM_BUCKETS];
+	size_t			 npeers;
+	struct dgram_peer	*recent;	/* where stdin goes */
+	struct sc_timer		 sweep;
+};
+
+static uint32_t
+dgram_hash(const struct sockaddr *sa, socklen_t len)
+{
+	const unsigned char	*p = (const unsigned char *)sa;
+	uint32_t		 h = 2166136261U;
+	socklen_t		 i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619U;
+	return h % DGRAM_BUCKETS;
+}
+
+static struct dgram_peer *
+dgram_peer_find(struct sc_dgram *g, const struct sockaddr *sa, socklen_t len)
+{
+	struct dgram_peer	*p;
+
+	for (p = g->buckets[dgram_hash(sa, len)]; p != NULL; p = p->next) {
+		if (addr_equal((struct sockaddr *)&p->ss, p->len, sa, len))
+			return p;
+	}
+	return NULL;
+}
+
+static void
+dgram_peer_remove(struct sc_dgram *g, struct dgram_peer *dead)
+{
+	struct dgram_peer	**pp;
+
+	pp = &g->buckets[dgram_hash((struct sockaddr *)&dead->ss, dead->len)];
+	for (; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == dead) {
+			*pp = dead->next;
+			break;
+		}
+	}
+	if (g->recent == dead) {
+		g->recent = NULL;
+		g->ep.wfd = -1;		/* stdin waits for the next peer */
+	}
+	g->npeers--;
+	free(dead);
+}
+
+static void
+dgram_report(struct sc_dgram *g, enum sc_dgram_event ev,
+    const struct sc_dgram_meta *m)
+{
+	if (g->cfg.report != NULL)
+		g->cfg.report(ev, m, g->cfg.arg);
+}
+
+/* The peer that was heard from least recently, to make room. */
+static void
+dgram_peer_evict(struct sc_dgram *g)
+{
+	struct dgram_peer	*p, *old = NULL;
+	size_t			 i;
+
+	for (i = 0; i < DGRAM_BUCKETS; i++) {
+		for (p = g->buckets[i]; p != NULL; p = p->next) {
+			if (old == NULL || p->last_ms < old->last_ms)
+				old = p;
+		}
+	}
+	if (old != NULL)
+		dgram_peer_remove(g, old);
+}
+
+static void
+dgram_sweep(struct sc_loop *loop, struct sc_timer *t, void *arg)
+{
+	struct sc_dgram		*g = arg;
+	struct dgram_peer	*p, *next;
+	struct sc_dgram_meta	 m;
+	int64_t			 now = loop_now_ms(loop);
+	size_t			 i;
+
+	(void)t;
+	for (i = 0; i < DGRAM_BUCKETS; i++) {
+		for (p = g->buckets[i]; p != NULL; p = next) {
+			next = p->next;
+			if (now - p->last_ms < g->cfg.peer_idle_ms)
+				continue;
+			memset(&m, 0, sizeof(m));
+			m.from = (struct sockaddr *)&p->ss;
+			m.fromlen = p->len;
+			dgram_report(g, SC_DGRAM_EXPIRED, &m);
+			dgram_peer_remove(g, p);
+		}
+	}
+	if (g->npeers > 0)
+		loop_timer_start(loop, &g->sweep, g->cfg.peer_idle_ms / 2 + 1,
+		    dgram_sweep, g);
+}
+
+/* An unconnected socket heard from m->from: note the peer. */
+static void
+dgram_peer_seen(struct sc_dgram *g, const struct sc_dgram_meta *m)
+{
+	struct dgram_peer	*p;
+	uint32_t		 h;
+
+	if ((p = dgram_peer_find(g, m->from, m->fromlen)) == NULL) {
+		if (g->npeers >= DGRAM_PEERS_MAX)
+			dgram_peer_evict(g);
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return;
+		memcpy(&p->ss, m->from, m->fromlen);
+		p->len = m->fromlen;
+		h = dgram_hash(m->from, m->fromlen);
+		p->next = g->buckets[h];
+		g->buckets[h] = p;
+		g->npeers++;
+		dgram_report(g, SC_DGRAM_NEW_PEER, m);
+		if (g->cfg.peer_idle_ms != SC_NO_TIMEOUT && !g->sweep.armed)
+			loop_timer_start(g->loop, &g->sweep,
+			    g->cfg.peer_idle_ms / 2 + 1, dgram_sweep, g);
+	}
+	p->last_ms = loop_now_ms(g->loop);
+	g->recent = p;
+	g->ep.wfd = g->fd;
+}
+
+/*
+ * Receive one message; returns its real length, or -1. The sender and
+ * the metadata the kernel attached go to *m.
+ */
+static ssize_t
+dgram_recv(struct sc_dgram *g, struct sc_dgram_meta *m, bool *eof)
+{
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	char		 cbuf[512];
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(m, 0, sizeof(*m));
+	iov.iov_base = g->rbuf;
+	iov.iov_len = g->cfg.recv_size;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_name = &m->fromss;
+	msg.msg_namelen = sizeof(m->fromss);
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	n = sys_recvmsg(g->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
+	*eof = false;
+	if (n == -1)
+		return -1;
+	m->from = (struct sockaddr *)&m->fromss;
+	m->fromlen = msg.msg_namelen;
+	m->real = (size_t)n;
+	m->len = (size_t)n < g->cfg.recv_size ? (size_t)n : g->cfg.recv_size;
+	osdep_msg_meta(&msg, m);
+	if (n == 0 && g->cfg.seqpacket)
+		*eof = !g->eofmark || !osdep_msg_marked(&msg);
+	return n;
+}
+
+/* Is this message from someone we ignore? Tell the session if so. */
+static bool
+dgram_foreign(struct sc_dgram *g, const struct sc_dgram_meta *m)
+{
+	if (!g->cfg.connected) {
+		if (m->fromlen <= sizeof(sa_family_t)) {
+			dgram_report(g, SC_DGRAM_UNNAMED, m);
+			return false;
+		}
+		dgram_peer_seen(g, m);
+		return false;
+	}
+	if (g->cfg.peerlen == 0 || m->fromlen == 0 ||
+	    addr_equal(m->from, m->fromlen, (struct sockaddr *)&g->cfg.peer,
+	    g->cfg.peerlen))
+		return false;
+	dgram_report(g, SC_DGRAM_FOREIGN, m);
+	return true;
+}
+
+/* The relay's read: one message, framed, into buf (len >= ep.rmin). */
+static ssize_t
+dgram_read(struct sc_endpoint *ep, void *buf, size_t len)
+{
+	struct sc_dgram		*g = (struct sc_dgram *)(void *)ep;
+	unsigned char		*out = buf;
+	struct sc_dgram_meta	 m;
+	size_t			 n;
+	bool			 eof;
+	int			 i;
+
+	(void)len;
+	for (i = 0; i < DGRAM_SKIP_MAX; i++) {
+		if (dgram_recv(g, &m, &eof) == -1)
+			return -1;
+		if (eof)
+			return 0;
+		if (dgram_foreign(g, &m))
+			continue;
+		dgram_report(g, SC_DGRAM_RECEIVED, &m);
+		if (m.real > m.len)
+			dgram_report(g, SC_DGRAM_TRUNCATED, &m);
+		if (m.len == 0 && g->cfg.framing == SC_FRAMING_RAW)
+			continue;	/* raw framing cannot show it */
+		n = framing_prefix(g->cfg.framing, m.len, out);
+		memcpy(out + n, g->rbuf, m.len);
+		n += m.len;
+		n += framing_suffix(g->cfg.framing, out + n);
+		return (ssize_t)n;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+static ssize_t
+dgram_send(struct sc_dgram *g, const void *buf, size_t len)
+{
+	struct dgram_peer	*p = g->recent;
+
+	if (g->cfg.connected)
+		return sys_send(g->fd, buf, len, MSG_DONTWAIT);
+	if (p == NULL) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return sys_sendto(g->fd, buf, len, MSG_DONTWAIT,
+	    (struct sockaddr *)&p->ss, p->len);
+}
+
+/* Send the message the deframer holds; false when it must wait. */
+static bool
+dgram_send_pending(struct sc_dgram *g, int *err)
+{
+	*err = 0;
+	if (!g->pending)
+		return true;
+	if (dgram_send(g, g->def.buf, g->def.len) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+			*err = errno;
+		return false;
+	}
+	deframer_next(&g->def);
+	g->pending = false;
+	return true;
+}
+
+/*
+ * The relay's write. Raw framing: buf is one read of stdin, sent as one
+ * message. Other framings: bytes are cut into messages, each sent once
+ * complete; returns the bytes taken (a message that cannot be sent yet is
+ * kept and sent first next time).
+ */
+static ssize_t
+dgram_write(struct sc_endpoint *ep, const void *buf, size_t len)
+{
+	struct sc_dgram		*g = (struct sc_dgram *)(void *)ep;
+	const unsigned char	*in = buf;
+	const char		*errstr = NULL;
+	size_t			 used = 0, n;
+	int			 rv, err;
+
+	ep->reason = NULL;
+	if (g->cfg.framing == SC_FRAMING_RAW)
+		return dgram_send(g, buf, len) == -1 ? -1 : (ssize_t)len;
+	while (used < len || g->pending) {
+		if (!dgram_send_pending(g, &err)) {
+			if (err != 0 || used == 0) {
+				errno = err != 0 ? err : EAGAIN;
+				return -1;
+			}
+			return (ssize_t)used;
+		}
+		if (used == len)
+			break;
+		rv = deframer_feed(&g->def, in + used, len - used, &n, &errstr);
+		if (rv == -1) {
+			ep->reason = errstr;
+			errno = EMSGSIZE;
+			return -1;
+		}
+		used += n;
+		g->pending = rv == 1;
+	}
+	return (ssize_t)used;
+}
+
+/* At stdin's EOF: the last line or record without its terminator. */
+static int
+dgram_flush(struct sc_endpoint *ep)
+{
+	struct sc_dgram	*g = (struct sc_dgram *)(void *)ep;
+	const char	*errstr = NULL;
+	int		 err;
+
+	ep->reason = NULL;
+	if (g->cfg.framing == SC_FRAMING_RAW)
+		return 0;
+	if (!g->pending) {
+		switch (deframer_finish(&g->def, &errstr)) {
+		case -1:
+			ep->reason = errstr;
+			errno = EBADMSG;
+			return -1;
+		case 1:
+			g->pending = true;
+			break;
+		default:
+			return 0;
+		}
+	}
+	if (dgram_send_pending(g, &err))
+		return 0;
+	errno = err != 0 ? err : EAGAIN;
+	return -1;
+}
+
+/* Only a SEQPACKET connection has an end of file to send. */
+static int
+dgram_shutdown_wr(struct sc_endpoint *ep)
+{
+	struct sc_dgram	*g = (struct sc_dgram *)(void *)ep;
+
+	if (!g->cfg.seqpacket)
+		return 0;
+	return sys_shutdown(g->fd, SHUT_WR);
+}
+
+static void
+dgram_close(struct sc_endpoint *ep)
+{
+	struct sc_dgram		*g = (struct sc_dgram *)(void *)ep;
+	struct dgram_peer	*p, *next;
+	size_t			 i;
+
+	loop_timer_stop(g->loop, &g->sweep);
+	for (i = 0; i < DGRAM_BUCKETS; i++) {
+		for (p = g->buckets[i]; p != NULL; p = next) {
+			next = p->next;
+			free(p);
+		}
+	}
+	if (g->fd != -1) {
+		loop_forget(g->loop, g->fd);
+		(void)sys_close(g->fd);
+	}
+	deframer_free(&g->def);
+	free(g->rbuf);
+	free(g);
+}
+
+static const struct sc_endpoint_ops dgram_ops = {
+	.read = dgram_read,
+	.write = dgram_write,
+	.flush = dgram_flush,
+	.shutdown_wr = dgram_shutdown_wr,
+	.close = dgram_close,
+};
+
+/*
+ * A message endpoint on fd (which it then owns; closing the endpoint
+ * frees it). label names the peer in messages.
+ */
+struct sc_endpoint *
+dgram_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
+    const char *label)
+{
+	struct sc_dgram	*g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	g->loop = loop;
+	g->cfg = *cfg;
+	g->fd = fd;
+	if ((g->rbuf = malloc(cfg->recv_size + 1)) == NULL ||
+	    (cfg->framing != SC_FRAMING_RAW &&
+	    deframer_init(&g->def, cfg->framing, cfg->send_max) == -1)) {
+		g->fd = -1;
+		dgram_close(&g->ep);
+		return NULL;
+	}
+	if (cfg->seqpacket)
+		g->eofmark = osdep_msg_mark(fd) == 0;
+	g->ep.ops = &dgram_ops;
+	g->ep.rfd = fd;
+	g->ep.wfd = cfg->connected ? fd : -1;
+	g->ep.rsock = g->ep.wsock = true;
+	g->ep.owns_fds = true;
+	g->ep.rmin = cfg->recv_size + framing_overhead(cfg->framing);
+	g->ep.whole_writes = cfg->framing == SC_FRAMING_RAW;
+	g->ep.msgmax = cfg->send_max;
+	(void)snprintf(g->ep.rname, sizeof(g->ep.rname), "recv from %s", label);
+	(void)snprintf(g->ep.wname, sizeof(g->ep.wname), "send to %s", label);
+	return &g->ep;
+}
