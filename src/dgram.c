@@ -277,8 +277,11 @@ dgram_send(struct sc_dgram *g, const void *buf, size_t len)
 {
 	struct dgram_peer	*p = g->recent;
 
-	if (g->cfg.connected)
+	if (g->cfg.connected && !g->cfg.sendto_peer)
 		return sys_send(g->fd, buf, len, MSG_DONTWAIT);
+	if (g->cfg.connected)
+		return sys_sendto(g->fd, buf, len, MSG_DONTWAIT,
+		    (struct sockaddr *)&g->cfg.peer, g->cfg.peerlen);
 	if (p == NULL) {
 		errno = EAGAIN;
 		return -1;

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sockcat.h"
 
@@ -70,6 +71,12 @@ connect_done(struct sc_connector *c, int fd, const struct sc_error *e,
 	(void)snprintf(label, sizeof(label), "%s (%s)",
 	    addr_str(sa, len, a, sizeof(a)), s->o->proto->name);
 	session_dgram_cfg(s, sa->sa_family, &dcfg);
+	if (s->o->proto->listens && len <= sizeof(dcfg.peer)) {
+		/* SCTP one-to-many: each send names the association's peer */
+		memcpy(&dcfg.peer, sa, len);
+		dcfg.peerlen = len;
+		dcfg.sendto_peer = true;
+	}
 	if (session_relay(s, fd, label, s->o->proto->message ? &dcfg : NULL,
 	    connect_relay_done, &err) == -1) {
 		log_warn_error(&err);

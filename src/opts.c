@@ -624,6 +624,10 @@ opts_unix_operand(struct opts_state *st, struct sc_opts *o, int argc,
 		return opts_error(st, "\"%.64s%s\": %s", argv[0],
 		    strlen(argv[0]) > 64 ? "..." : "", errstr);
 	o->unix_path = argv[0];
+	if (o->source_addr != NULL && addr_unix(o->source_addr, &sun, &len,
+	    &errstr) == -1)
+		return opts_error(st, "-s \"%.64s%s\": %s", o->source_addr,
+		    strlen(o->source_addr) > 64 ? "..." : "", errstr);
 	return 0;
 }
 

@@ -80,9 +80,12 @@ session_init(struct sc_session *s, const struct sc_opts *o,
 static void
 session_eof(struct sc_relay *r, enum sc_dir d, bool passed, void *arg)
 {
+	const struct sc_session	*s = arg;
+
 	(void)r;
-	(void)arg;
-	if (d == SC_DIR_AB)
+	if (d == SC_DIR_AB && s->o->proto->message && !s->o->proto->eof)
+		log_verbose(2, "EOF on stdin; datagrams carry no end of file");
+	else if (d == SC_DIR_AB)
 		log_verbose(2, passed ? "EOF on stdin; shutdown(SHUT_WR) sent" :
 		    "EOF on stdin; sending side left open");
 	else
@@ -105,7 +108,7 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 	/* stdin to the peer */
 	cfg->read_src[SC_DIR_AB] = !o->no_stdin;
 	cfg->eof_at_start[SC_DIR_AB] = o->recv_only || local->rd_eof;
-	cfg->shut_dst[SC_DIR_AB] = !o->no_shutdown;
+	cfg->shut_dst[SC_DIR_AB] = !o->no_shutdown && (!p->message || p->eof);
 	cfg->quit_after_eof_ms[SC_DIR_AB] = o->send_only ? 0 :
 	    o->quit_after_eof_ms;
 	/*
@@ -113,7 +116,8 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 	 * prints replies until none has come for the idle time.
 	 */
 	cfg->idle_after_eof_ms[SC_DIR_AB] = SC_NO_TIMEOUT;
-	if (p->message && !p->eof && o->mode == SC_MODE_CONNECT)
+	if (p->message && !p->eof && o->mode == SC_MODE_CONNECT &&
+	    o->quit_after_eof_ms == SC_NO_TIMEOUT)
 		cfg->idle_after_eof_ms[SC_DIR_AB] =
 		    o->idle_timeout_ms != SC_NO_TIMEOUT ? o->idle_timeout_ms :
 		    SC_DGRAM_LINGER_MS;
@@ -173,13 +177,16 @@ session_meta_str(const struct sc_dgram_meta *m, char *buf, size_t size)
 
 /* "ADDR PORT", or a UNIX name, as the -v lines show a peer. */
 static const char *
-session_peer_str(const struct sc_dgram_meta *m, char *buf, size_t size)
+session_peer_str(const struct sc_session *s, const struct sc_dgram_meta *m,
+    char *buf, size_t size)
 {
 	char	 host[NI_MAXHOST];
 	int	 port;
 
 	if (m->fromlen == 0) {
-		(void)snprintf(buf, size, "the peer");
+		/* a SEQPACKET connection: its messages carry no address */
+		(void)snprintf(buf, size, "%s", s->o->unix_path != NULL ?
+		    s->o->unix_path : "the peer");
 		return buf;
 	}
 	addr_numeric(m->from, m->fromlen, host, sizeof(host), &port);
@@ -199,7 +206,7 @@ session_dgram_report(enum sc_dgram_event ev, const struct sc_dgram_meta *m,
 	struct sc_error		 e;
 	char			 who[SC_ADDRSTRLEN + 8], meta[256];
 
-	session_peer_str(m, who, sizeof(who));
+	session_peer_str(s, m, who, sizeof(who));
 	switch (ev) {
 	case SC_DGRAM_NEW_PEER:
 		log_verbose(1, "Connection received on %s", who);

@@ -85,6 +85,22 @@ fail:
 	return -1;
 }
 
+/*
+ * "bind on ADDR port P (tcp)"; a failed socket() is about the transport,
+ * not the address: "socket (sctp)".
+ */
+static void
+sock_listen_error(struct sc_error *err, const struct sc_opts *o,
+    const char *step, const char *host)
+{
+	if (strcmp(step, "socket") == 0)
+		error_set(err, SC_EXIT_FAIL, errno, "socket (%s)",
+		    o->proto->name);
+	else
+		error_set(err, SC_EXIT_FAIL, errno, "%s on %s port %d (%s)",
+		    step, host, o->port, o->proto->name);
+}
+
 /* The unspecified IPv6 address, or IPv4's when the host has no IPv6. */
 static int
 sock_listen_any(const struct sc_opts *o, int backlog, struct sc_error *err)
@@ -111,9 +127,7 @@ sock_listen_any(const struct sc_opts *o, int backlog, struct sc_error *err)
 			return fd;
 		if (family == AF_INET6 || (errno != EAFNOSUPPORT &&
 		    errno != EADDRNOTAVAIL && errno != EPROTONOSUPPORT)) {
-			error_set(err, SC_EXIT_FAIL, errno,
-			    "%s on :: port %d (%s)", step, o->port,
-			    o->proto->name);
+			sock_listen_error(err, o, step, "::");
 			return -1;
 		}
 	}
@@ -124,8 +138,7 @@ sock_listen_any(const struct sc_opts *o, int backlog, struct sc_error *err)
 	fd = sock_listen_one(o, backlog, (struct sockaddr *)&s4, sizeof(s4),
 	    &step);
 	if (fd == -1)
-		error_set(err, SC_EXIT_FAIL, errno, "%s on 0.0.0.0 port %d (%s)",
-		    step, o->port, o->proto->name);
+		sock_listen_error(err, o, step, "0.0.0.0");
 	return fd;
 }
 
@@ -140,7 +153,7 @@ sock_listen_inet(const struct sc_opts *o, int backlog, struct sc_error *err)
 	const char	*host = o->host != NULL ? o->host : o->source_addr;
 	const char	*step = "bind";
 	char		 a[SC_ADDRSTRLEN];
-	int		 fd = -1, gai;
+	int		 fd = -1, gai, port;
 
 	if (host == NULL)
 		return sock_listen_any(o, backlog, err);
@@ -153,9 +166,8 @@ sock_listen_inet(const struct sc_opts *o, int backlog, struct sc_error *err)
 		    &step);
 		if (fd != -1)
 			break;
-		error_set(err, SC_EXIT_FAIL, errno, "%s on %s (%s)", step,
-		    addr_str(ai->ai_addr, ai->ai_addrlen, a, sizeof(a)),
-		    o->proto->name);
+		addr_numeric(ai->ai_addr, ai->ai_addrlen, a, sizeof(a), &port);
+		sock_listen_error(err, o, step, a);
 	}
 	freeaddrinfo(res);
 	return fd;
@@ -463,8 +475,13 @@ sock_unix_bind_client(int fd, const char *path, struct sc_unix_bound *b,
 		error_reason(err, SC_EXIT_USAGE, errstr, "-s %s", path);
 		return -1;
 	}
-	if (addr_unix_abstract(path))
-		return 0;
+	if (addr_unix_abstract(path)) {
+		b->path[0] = '\0';	/* nothing to remove at exit */
+		if (sys_bind(fd, (struct sockaddr *)&sun, len) == 0)
+			return 0;
+		error_set(err, SC_EXIT_FAIL, errno, "bind %s", path);
+		return -1;
+	}
 	if (sock_unix_claim(path, &sun, len, err) == -1)
 		return -1;
 	if (sys_bind(fd, (struct sockaddr *)&sun, len) == -1 ||

@@ -389,6 +389,7 @@ struct sc_dgram_cfg {
 	bool			 connected;	/* one peer; others ignored */
 	struct sockaddr_storage	 peer;		/* that peer, if known */
 	socklen_t		 peerlen;	/* 0: the kernel filters */
+	bool			 sendto_peer;	/* name the peer in each send */
 	bool			 seqpacket;	/* has an end of file */
 	int64_t			 peer_idle_ms;	/* unconnected: forget peers */
 	sc_dgram_report_cb	*report;
