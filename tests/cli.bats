@@ -8,60 +8,7 @@ load helpers
 
 : "${SC_SRCDIR:=$BATS_TEST_DIRNAME/..}"
 
-TRY_LINE="Try 'sockcat --help' for more information."
-
-setup() {
-	ROW_FAILS=()
-}
-
-# --- table helpers ----------------------------------------------------------
-
-# row_args ARG... : the argv of a row, quoted, long arguments shortened.
-row_args() {
-	local a out=
-	for a in "$@"; do
-		if ((${#a} > 40)); then
-			a="${a:0:24}...(${#a} bytes)"
-		fi
-		out+=" $(printf '%q' "$a")"
-	done
-	printf 'sockcat%s' "$out"
-}
-
-# row_fail LINE WHY ARG... : record one failed row of a table.
-row_fail() {
-	local line=$1 why=$2
-	shift 2
-	ROW_FAILS+=("row at line $line: $(row_args "$@")"$'\n'"    $why")
-}
-
-# usage_row REGEX ARG... : sockcat ARG... (stdin /dev/null) must exit 2,
-# print nothing on stdout and exactly two lines on stderr: "sockcat: ..."
-# matching the extended REGEX, then the "Try ..." line. A failure is
-# recorded with the row's line number; rows_done reports them all.
-usage_row() {
-	local re=$1 row=${BASH_LINENO[0]}
-	shift
-	# Short timeout: a check that is missing must not hang the table.
-	if ! SC_TIMEOUT=3 run -2 --separate-stderr --keep-empty-lines \
-	    sc "$@" </dev/null; then
-		BATS_ERROR_SUFFIX=
-		row_fail "$row" "exit $status, expected 2; stderr: ${stderr:0:200}" "$@"
-		return 0
-	fi
-	if [[ -n $output ]]; then
-		row_fail "$row" "stdout not empty: ${output:0:200}" "$@"
-	elif ((${#stderr_lines[@]} != 2)); then
-		row_fail "$row" "stderr has ${#stderr_lines[@]} lines, expected 2: ${stderr:0:300}" "$@"
-	elif [[ ${stderr_lines[0]} != 'sockcat: '* ]]; then
-		row_fail "$row" "first stderr line does not start with 'sockcat: ': ${stderr_lines[0]}" "$@"
-	elif ! [[ ${stderr_lines[0]} =~ $re ]]; then
-		row_fail "$row" "first stderr line /${stderr_lines[0]}/ does not match /$re/" "$@"
-	elif [[ ${stderr_lines[1]} != "$TRY_LINE" ]]; then
-		row_fail "$row" "second stderr line is not the Try line: ${stderr_lines[1]}" "$@"
-	fi
-	return 0
-}
+# --- table helpers (usage_row, rows_done and row_fail are in helpers.bash) --
 
 # accepted_row ARG... : sockcat -n ARG... with a non-numeric host must get
 # past the command line and fail only at name resolution (exit 3), so the
@@ -75,17 +22,6 @@ accepted_row() {
 		row_fail "$row" "no -n resolution error on stderr: ${stderr:0:200}" -n "$@"
 	fi
 	return 0
-}
-
-# rows_done : fail, listing every failed row of the table.
-rows_done() {
-	local f
-	if ((${#ROW_FAILS[@]} > 0)); then
-		for f in "${ROW_FAILS[@]}"; do
-			printf '%s\n' "$f"
-		done
-		fail "${#ROW_FAILS[@]} row(s) failed"
-	fi
 }
 
 # repeat CHAR N : CHAR repeated N times.

@@ -21,6 +21,26 @@ sc() {
 	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" "$@"
 }
 
+# sc_out FILE ARGS... : sc ARGS with stdout into FILE (`run` keeps stderr).
+sc_out() {
+	local f=$1
+	shift
+	sc "$@" >"$f"
+}
+
+# io IN OUT CMD... : CMD with stdin from IN and stdout to OUT (`run` keeps
+# only stderr; binary data stays in files).
+io() {
+	local in=$1 out=$2
+	shift 2
+	"$@" <"$in" >"$out"
+}
+
+# peer CMD... : a peer program (not sockcat) in the foreground, under timeout.
+peer() {
+	timeout -k 2 "$SC_TIMEOUT" "$@"
+}
+
 # wait_until SECONDS CMD... : poll until CMD succeeds; fail after SECONDS.
 # Every other wait is built on this one.
 wait_until() {
@@ -49,6 +69,26 @@ wait_exists() {
 # wait_gone PATH [SECONDS] : poll until PATH does not exist.
 wait_gone() {
 	wait_until "${2:-10}" test ! -e "$1" -a ! -L "$1"
+}
+
+# has_size FILE BYTES : FILE exists and holds exactly BYTES bytes.
+has_size() {
+	[[ -e $1 && $(stat -c %s -- "$1") -eq $2 ]]
+}
+
+# need_ss : fail (not skip), saying why on fd 3, unless ss (iproute2) is here.
+need_ss() {
+	command -v ss >/dev/null || { echo "# ss (iproute2) is needed to wait for peers" >&3; return 1; }
+}
+
+# ss_unix_listens PATH : ss shows a UNIX stream/SEQPACKET listener on PATH.
+ss_unix_listens() {
+	ss -lxH 2>/dev/null | awk -v p="$1" '$5 == p { f = 1 } END { exit !f }'
+}
+
+# wait_unix_listen PATH : poll ss until a UNIX listener is on PATH (10s).
+wait_unix_listen() {
+	need_ss && wait_until 10 ss_unix_listens "$1"
 }
 
 # wait_exit PID [SECONDS] : wait for a background job to end, bounded;
@@ -89,6 +129,23 @@ track() {
 	SC_PIDS+=("$1")
 }
 
+# peer_bg NAME CMD... : peer CMD in the background (tracked; sets PEER_PID),
+# stdin from $PEER_IN or /dev/null, output in $BATS_TEST_TMPDIR/NAME.{out,err}.
+peer_bg() {
+	local name=$1 d=$BATS_TEST_TMPDIR
+	shift
+	timeout -k 2 "$SC_TIMEOUT" "$@" \
+		<"${PEER_IN:-/dev/null}" >"$d/$name.out" 2>"$d/$name.err" 3>&- &
+	PEER_PID=$!
+	track "$PEER_PID"
+}
+
+# sc_child PID : the sockcat process under the timeout wrapper PID.
+sc_child() {
+	local name=${SOCKCAT##*/}
+	pgrep -P "$1" -x "${name:0:15}"
+}
+
 # sockdir : a short private directory for UNIX socket paths (sun_path
 # holds about 108 bytes, and $BATS_TEST_TMPDIR can be longer).
 sockdir() {
@@ -98,6 +155,19 @@ sockdir() {
 # make_payload FILE BYTES : random bytes (NULs and all) into FILE.
 make_payload() {
 	head -c "$2" /dev/urandom >"$1"
+}
+
+# len32_frames FRAMES RAW SIZE... : a random message of each SIZE, with a
+# 4-byte big-endian length prefix into FRAMES, bare into RAW (python3).
+len32_frames() {
+	python3 - "$@" <<'EOF'
+import os, struct, sys
+with open(sys.argv[1], "wb") as frames, open(sys.argv[2], "wb") as raw:
+    for n in map(int, sys.argv[3:]):
+        m = os.urandom(n)
+        frames.write(struct.pack(">I", n) + m)
+        raw.write(m)
+EOF
 }
 
 # has_feature NAME : was NAME built in (see sockcat -V)?
@@ -114,6 +184,70 @@ need_ipv6() {
 # need_cmd CMD [PACKAGE] : skip when an interop peer is not installed.
 need_cmd() {
 	command -v "$1" >/dev/null || skip "$1 is not installed (Debian package ${2:-$1})"
+}
+
+# --- usage tables: rows of usage errors, all checked, failures listed ------
+
+# TRY_LINE : the last stderr line of every usage error.
+TRY_LINE="Try 'sockcat --help' for more information."
+
+# row_args ARG... : the argv of a row, quoted, long arguments shortened.
+row_args() {
+	local a out=
+	for a in "$@"; do
+		if ((${#a} > 40)); then
+			a="${a:0:24}...(${#a} bytes)"
+		fi
+		out+=" $(printf '%q' "$a")"
+	done
+	printf 'sockcat%s' "$out"
+}
+
+# row_fail LINE WHY ARG... : record one failed row of a table.
+row_fail() {
+	local line=$1 why=$2
+	shift 2
+	ROW_FAILS+=("row at line $line: $(row_args "$@")"$'\n'"    $why")
+}
+
+# usage_row REGEX ARG... : sockcat ARG... (stdin /dev/null) must exit 2,
+# print nothing on stdout and exactly two lines on stderr: "sockcat: ..."
+# matching the extended REGEX, then the "Try ..." line. A failure is
+# recorded with the row's line number (the caller's, or $ROW_LINE);
+# rows_done reports them all.
+usage_row() {
+	local re=$1 row=${ROW_LINE:-${BASH_LINENO[0]}}
+	shift
+	# Short timeout: a check that is missing must not hang the table.
+	if ! SC_TIMEOUT=3 run -2 --separate-stderr --keep-empty-lines \
+	    sc "$@" </dev/null; then
+		BATS_ERROR_SUFFIX=
+		row_fail "$row" "exit $status, expected 2; stderr: ${stderr:0:200}" "$@"
+		return 0
+	fi
+	if [[ -n $output ]]; then
+		row_fail "$row" "stdout not empty: ${output:0:200}" "$@"
+	elif ((${#stderr_lines[@]} != 2)); then
+		row_fail "$row" "stderr has ${#stderr_lines[@]} lines, expected 2: ${stderr:0:300}" "$@"
+	elif [[ ${stderr_lines[0]} != 'sockcat: '* ]]; then
+		row_fail "$row" "first stderr line does not start with 'sockcat: ': ${stderr_lines[0]}" "$@"
+	elif ! [[ ${stderr_lines[0]} =~ $re ]]; then
+		row_fail "$row" "first stderr line /${stderr_lines[0]}/ does not match /$re/" "$@"
+	elif [[ ${stderr_lines[1]} != "$TRY_LINE" ]]; then
+		row_fail "$row" "second stderr line is not the Try line: ${stderr_lines[1]}" "$@"
+	fi
+	return 0
+}
+
+# rows_done : fail, listing every failed row of the table.
+rows_done() {
+	local f
+	if ((${#ROW_FAILS[@]} > 0)); then
+		for f in "${ROW_FAILS[@]}"; do
+			printf '%s\n' "$f"
+		done
+		fail "${#ROW_FAILS[@]} row(s) failed"
+	fi
 }
 
 sc_teardown() {
@@ -136,3 +270,4 @@ teardown() {
 }
 
 SC_PIDS=()
+ROW_FAILS=()

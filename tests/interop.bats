@@ -38,43 +38,9 @@ setup_file() {
 	export PAYLOAD
 }
 
-# peer CMD... : an interop peer in the foreground, under timeout.
-peer() {
-	timeout -k 2 "$SC_TIMEOUT" "$@"
-}
-
-# peer_bg NAME CMD... : an interop peer in the background under timeout,
-# stdin from $PEER_IN (default /dev/null), stdout in NAME.out, stderr in
-# NAME.err; tracked; sets PEER_PID.
-peer_bg() {
-	local name=$1 d=$BATS_TEST_TMPDIR
-	shift
-	timeout -k 2 "$SC_TIMEOUT" "$@" \
-		<"${PEER_IN:-/dev/null}" >"$d/$name.out" 2>"$d/$name.err" 3>&- &
-	PEER_PID=$!
-	track "$PEER_PID"
-}
-
-# io IN OUT CMD... : CMD with stdin from IN and stdout to OUT, so that
-# `run` captures only its stderr and binary data stays in files.
-io() {
-	local in=$1 out=$2
-	shift 2
-	"$@" <"$in" >"$out"
-}
-
 # ss_lists SS-ARGS... : `ss -H SS-ARGS` prints a line.
 ss_lists() {
 	[[ -n $(ss -H "$@" 2>/dev/null) ]]
-}
-
-# ss_unix_listens PATH : a UNIX stream listener on PATH shows in ss.
-ss_unix_listens() {
-	ss -lxH 2>/dev/null | awk -v p="$1" '$5 == p { f = 1 } END { exit !f }'
-}
-
-need_ss() {
-	command -v ss >/dev/null || { echo "# ss (iproute2) is needed to wait for peers" >&3; return 1; }
 }
 
 # wait_tcp_listen ADDR PORT : a TCP listener on ADDR:PORT shows in ss.
@@ -82,11 +48,6 @@ wait_tcp_listen() {
 	local a=$1
 	[[ $a == *:* ]] && a="[$a]"
 	need_ss && wait_until 10 ss_lists -ltn "src $a:$2"
-}
-
-# wait_unix_listen PATH : a UNIX stream listener on PATH shows in ss.
-wait_unix_listen() {
-	need_ss && wait_until 10 ss_unix_listens "$1"
 }
 
 # socat_port NAME : PEER_PORT from the -d -d "listening on" line of the

@@ -35,48 +35,6 @@
 
 load helpers
 
-# peer CMD... : an interop peer in the foreground, under timeout.
-peer() {
-	timeout -k 2 "$SC_TIMEOUT" "$@"
-}
-
-# peer_bg NAME CMD... : an interop peer in the background under timeout,
-# stdin from $PEER_IN (default /dev/null), stdout in NAME.out, stderr in
-# NAME.err; tracked; sets PEER_PID.
-peer_bg() {
-	local name=$1 d=$BATS_TEST_TMPDIR
-	shift
-	timeout -k 2 "$SC_TIMEOUT" "$@" \
-		<"${PEER_IN:-/dev/null}" >"$d/$name.out" 2>"$d/$name.err" 3>&- &
-	PEER_PID=$!
-	track "$PEER_PID"
-}
-
-# io IN OUT CMD... : CMD with stdin from IN and stdout to OUT, so that
-# `run` captures only its stderr and binary data stays in files.
-io() {
-	local in=$1 out=$2
-	shift 2
-	"$@" <"$in" >"$out"
-}
-
-# has_size FILE BYTES : FILE holds exactly BYTES bytes.
-has_size() {
-	[[ -e $1 && $(stat -c %s -- "$1") -eq $2 ]]
-}
-
-# ss_unix_listens PATH : a UNIX stream or SEQPACKET listener on PATH
-# shows in ss.
-ss_unix_listens() {
-	ss -lxH 2>/dev/null | awk -v p="$1" '$5 == p { f = 1 } END { exit !f }'
-}
-
-# wait_unix_listen PATH : bounded wait for a UNIX listener on PATH.
-wait_unix_listen() {
-	command -v ss >/dev/null || { echo "# ss (iproute2) is needed to wait for peers" >&3; return 1; }
-	wait_until 10 ss_unix_listens "$1"
-}
-
 # udp_port_of PID : the local port of the UDP socket process PID holds.
 udp_port_of() {
 	local fd ino hex
@@ -102,19 +60,6 @@ socat_udp_port() {
 	pid=$(pgrep -P "$PEER_PID" -x socat) || return 1
 	PEER_PORT=$(udp_port_of "$pid")
 	[[ $PEER_PORT =~ ^[0-9]+$ && $PEER_PORT != 0 ]]
-}
-
-# len32_frames FRAMES RAW SIZE... : random messages of these sizes; FRAMES
-# gets each with a 4-byte big-endian length prefix, RAW the bare bytes.
-len32_frames() {
-	python3 - "$@" <<'EOF'
-import os, struct, sys
-with open(sys.argv[1], "wb") as frames, open(sys.argv[2], "wb") as raw:
-    for n in map(int, sys.argv[3:]):
-        m = os.urandom(n)
-        frames.write(struct.pack(">I", n) + m)
-        raw.write(m)
-EOF
 }
 
 # A python3 SEQPACKET client: connects to PATH, sends the payload of every
@@ -359,11 +304,14 @@ EOF
 
 # --- UNIX SEQPACKET boundaries with python peers ---------------------------
 
-@test "SEQPACKET: python sends 1, 1400 and 65507-byte messages; sockcat -l --framing len32 writes 3 frames" {
-	need_cmd python3
+# seq_from_python SIZE... : the python SEQPACKET client sends one message
+# of each SIZE (0 too) to sockcat -l -U --seqpacket --framing len32, which
+# must write each as one len32 frame and exit 0 at the client's EOF.
+seq_from_python() {
 	local d=$BATS_TEST_TMPDIR
+	need_cmd python3
 	sockdir
-	len32_frames "$d/frames" "$d/raw" 1 1400 65507
+	len32_frames "$d/frames" /dev/null "$@"
 	start_server srv -l -U --seqpacket --framing len32 "$SOCKDIR/s"
 	run -0 peer python3 -c "$SEQ_CLIENT" "$SOCKDIR/s" "$d/frames"
 	wait_exit "$SRV_PID"
@@ -371,43 +319,37 @@ EOF
 	cmp "$d/frames" "$d/srv.out"
 }
 
-@test "SEQPACKET: sockcat -U --framing len32 sends 3 frames; python receives 3 messages of 1, 1400 and 65507 bytes" {
-	need_cmd python3
+# seq_to_python SIZE... : sockcat -U --seqpacket --framing len32 sends a
+# len32 frame of each SIZE (0 too); the python SEQPACKET server must get
+# exactly one message per frame, of that size and with those bytes, then
+# the EOF (an empty frame is not one), and sockcat must print nothing.
+seq_to_python() {
 	local d=$BATS_TEST_TMPDIR
+	need_cmd python3
 	sockdir
-	len32_frames "$d/frames" "$d/raw" 1 1400 65507
+	len32_frames "$d/frames" "$d/raw" "$@"
 	peer_bg peer python3 -c "$SEQ_SERVER" "$SOCKDIR/s" "$d/ready" "$d/sizes" "$d/data"
 	wait_exists "$d/ready"
 	run -0 io "$d/frames" "$d/got" sc -U --seqpacket --framing len32 "$SOCKDIR/s"
 	wait_exit "$PEER_PID"
 	[ "$WAIT_STATUS" -eq 0 ]
-	printf '1\n1400\n65507\n' | cmp - "$d/sizes"
+	printf '%s\n' "$@" | cmp - "$d/sizes"
 	cmp "$d/raw" "$d/data"
 	[ ! -s "$d/got" ]
 }
 
+@test "SEQPACKET: python sends 1, 1400 and 65507-byte messages; sockcat -l --framing len32 writes 3 frames" {
+	seq_from_python 1 1400 65507
+}
+
+@test "SEQPACKET: sockcat -U --framing len32 sends 3 frames; python receives 3 messages of 1, 1400 and 65507 bytes" {
+	seq_to_python 1 1400 65507
+}
+
 @test "SEQPACKET: python sends empty messages; sockcat -l --framing len32 writes them as empty frames" {
-	need_cmd python3
-	local d=$BATS_TEST_TMPDIR
-	sockdir
-	len32_frames "$d/frames" "$d/raw" 0 5 0 1
-	start_server srv -l -U --seqpacket --framing len32 "$SOCKDIR/s"
-	run -0 peer python3 -c "$SEQ_CLIENT" "$SOCKDIR/s" "$d/frames"
-	wait_exit "$SRV_PID"
-	[ "$WAIT_STATUS" -eq 0 ]
-	cmp "$d/frames" "$d/srv.out"
+	seq_from_python 0 5 0 1
 }
 
 @test "SEQPACKET: sockcat --framing len32 sends empty frames as empty messages, not as EOF" {
-	need_cmd python3
-	local d=$BATS_TEST_TMPDIR
-	sockdir
-	len32_frames "$d/frames" "$d/raw" 0 5 0 1
-	peer_bg peer python3 -c "$SEQ_SERVER" "$SOCKDIR/s" "$d/ready" "$d/sizes" "$d/data"
-	wait_exists "$d/ready"
-	run -0 io "$d/frames" /dev/null sc -U --seqpacket --framing len32 "$SOCKDIR/s"
-	wait_exit "$PEER_PID"
-	[ "$WAIT_STATUS" -eq 0 ]
-	printf '0\n5\n0\n1\n' | cmp - "$d/sizes"
-	cmp "$d/raw" "$d/data"
+	seq_to_python 0 5 0 1
 }

@@ -46,30 +46,6 @@ no_sctp() {
 	[[ -n $SCTP_REASON && $SCTP_REASON != "$err" ]]
 }
 
-# io IN OUT CMD... : CMD with stdin from IN and stdout to OUT, so that
-# `run` captures only its stderr and binary data stays in files.
-io() {
-	local in=$1 out=$2
-	shift 2
-	"$@" <"$in" >"$out"
-}
-
-# has_size FILE BYTES : FILE holds exactly BYTES bytes.
-has_size() {
-	[[ -e $1 && $(stat -c %s -- "$1") -eq $2 ]]
-}
-
-# len32_frames OUT SIZE... : random messages of these sizes, each with a
-# 4-byte big-endian length prefix, into OUT.
-len32_frames() {
-	python3 - "$@" <<'EOF'
-import os, struct, sys
-with open(sys.argv[1], "wb") as f:
-    for n in sys.argv[2:]:
-        f.write(struct.pack(">I", int(n)) + os.urandom(int(n)))
-EOF
-}
-
 @test "SCTP stream: a client uploads 1 MiB to sockcat --sctp -l" {
 	need_sctp stream
 	local d=$BATS_TEST_TMPDIR
@@ -97,7 +73,7 @@ EOF
 @test "SCTP seqpacket: len32 messages of 1, 1400 and 60000 bytes keep their boundaries" {
 	need_sctp seqpacket
 	local d=$BATS_TEST_TMPDIR
-	len32_frames "$d/msgs" 1 1400 60000
+	len32_frames "$d/msgs" /dev/null 1 1400 60000
 	# One-to-many: the server serves every association and never ends by
 	# itself; it is stopped once everything has arrived.
 	start_server srv --sctp --seqpacket -l --framing len32 127.0.0.1 0

@@ -9,8 +9,6 @@
 
 load helpers
 
-TRY_LINE="Try 'sockcat --help' for more information."
-
 setup() {
 	D=$BATS_TEST_TMPDIR
 	HELD_FDS=()
@@ -216,10 +214,10 @@ udp_client() {
 	hold CLI_W "$D/$name.in"
 }
 
-# peer NAME [--bind ADDR] [--to HOST PORT] ACTIONS... : the scripted UDP
-# peer, output files under $D/NAME.*; waits until it is bound; sets
+# udp_peer NAME [--bind ADDR] [--to HOST PORT] ACTIONS... : the scripted
+# UDP peer, output files under $D/NAME.*; waits until it is bound; sets
 # PEER_PID and PEER_PORT.
-peer() {
+udp_peer() {
 	local name=$1
 	shift
 	spawn /dev/null "$D/$name.out" "$D/$name.err" \
@@ -337,38 +335,6 @@ boundaries_both_ways() {
 RAW_SIZES=(1 1 1 1400 1400 1400 65507 65507 65507)
 ALL_SIZES=(0 0 0 "${RAW_SIZES[@]}")
 
-# usage_row REGEX ARG... : (as in cli.bats) sockcat ARG... must exit 2 with
-# nothing on stdout and exactly two stderr lines: "sockcat: ..." matching
-# REGEX, then the Try line. Failures are collected; rows_done reports them.
-usage_row() {
-	local re=$1 row=${BASH_LINENO[0]}
-	shift
-	if ! SC_TIMEOUT=3 run -2 --separate-stderr --keep-empty-lines \
-		sc "$@" </dev/null; then
-		BATS_ERROR_SUFFIX=
-		ROW_FAILS+=("line $row: sockcat $*: exit $status, expected 2; stderr: ${stderr:0:200}")
-	elif [[ -n $output ]]; then
-		ROW_FAILS+=("line $row: sockcat $*: stdout not empty: ${output:0:200}")
-	elif ((${#stderr_lines[@]} != 2)); then
-		ROW_FAILS+=("line $row: sockcat $*: ${#stderr_lines[@]} stderr lines, expected 2: ${stderr:0:300}")
-	elif ! [[ ${stderr_lines[0]} == 'sockcat: '* && ${stderr_lines[0]} =~ $re ]]; then
-		ROW_FAILS+=("line $row: sockcat $*: /${stderr_lines[0]}/ does not match /$re/")
-	elif [[ ${stderr_lines[1]} != "$TRY_LINE" ]]; then
-		ROW_FAILS+=("line $row: sockcat $*: second line is not the Try line: ${stderr_lines[1]}")
-	fi
-	return 0
-}
-
-rows_done() {
-	local f
-	if ((${#ROW_FAILS[@]} > 0)); then
-		for f in "${ROW_FAILS[@]}"; do
-			printf '%s\n' "$f"
-		done
-		fail "${#ROW_FAILS[@]} row(s) failed"
-	fi
-}
-
 # --- message boundaries -------------------------------------------------------
 
 @test "raw framing: three messages of each size (1, 1400, 65507) in give three out, both ways" {
@@ -394,7 +360,7 @@ rows_done() {
 
 @test "raw: a python receiver gets exactly one datagram per stdin message from the client" {
 	python3 "$GEN" raw "$D/m" "${RAW_SIZES[@]}"
-	peer rx recvn:${#RAW_SIZES[@]}:"$D/got" drain:"$D/extra"
+	udp_peer rx recvn:${#RAW_SIZES[@]}:"$D/got" drain:"$D/extra"
 	udp_client cli -q 0 -u 127.0.0.1 "$PEER_PORT"
 	feed raw "$CLI_W" "$D/m" "$D/got"
 	wait_exit "$PEER_PID"
@@ -414,7 +380,7 @@ rows_done() {
 		fi
 		python3 "$GEN" "$framing" "$D/$framing" "${sizes[@]}"
 		udp_server "srv-$framing" -vv -u -l --framing "$framing" 127.0.0.1 0
-		peer "rx-$framing" --to 127.0.0.1 "$SRV_PORT" send:hi \
+		udp_peer "rx-$framing" --to 127.0.0.1 "$SRV_PORT" send:hi \
 			recvn:${#sizes[@]}:"$D/got-$framing" drain:"$D/extra-$framing"
 		wait_for "$D/srv-$framing.err" "^Connection received on 127\.0\.0\.1 $PEER_PORT\$" ||
 			fail "$framing: the listener did not take the python peer"
@@ -444,7 +410,7 @@ rows_done() {
 @test "--recv-size 100: a 1400-byte datagram gives 100 bytes and a warning with its real length" {
 	make_payload "$D/msg" 1400
 	udp_server srv -u -l --recv-size 100 127.0.0.1 0
-	peer tx --to 127.0.0.1 "$SRV_PORT" sendfile:"$D/msg"
+	udp_peer tx --to 127.0.0.1 "$SRV_PORT" sendfile:"$D/msg"
 	wait_for "$D/srv.err" 'truncated'
 	wait_until 10 size_ge "$D/srv.out" 100
 	head -c 100 "$D/msg" | cmp - "$D/srv.out"
@@ -456,7 +422,7 @@ rows_done() {
 	make_payload "$D/msg" 65507
 	make_payload "$D/msg2" 10
 	udp_server srv -u -l 127.0.0.1 0
-	peer tx --to 127.0.0.1 "$SRV_PORT" sendfile:"$D/msg" sendfile:"$D/msg2"
+	udp_peer tx --to 127.0.0.1 "$SRV_PORT" sendfile:"$D/msg" sendfile:"$D/msg2"
 	wait_until 10 size_ge "$D/srv.out" 65517
 	cat "$D/msg" "$D/msg2" | cmp - "$D/srv.out"
 	! grep -q truncated "$D/srv.err" || fail "truncation reported: $(cat "$D/srv.err")"
@@ -476,7 +442,7 @@ print(s.getsockname()[1])')
 }
 
 @test "the client waits for a reply after stdin's EOF (default 2s), prints it, exits 0" {
-	peer slow recv:"$D/got" sleep:0.3 reply:answer
+	udp_peer slow recv:"$D/got" sleep:0.3 reply:answer
 	run -0 --separate-stderr sc -u 127.0.0.1 "$PEER_PORT" < <(printf q)
 	[ "$output" = "answer" ]
 	[ "$(cat "$D/got")" = "q" ]
@@ -485,14 +451,14 @@ print(s.getsockname()[1])')
 }
 
 @test "-w 500ms: the client still gets a reply that comes after 300ms, exits 0" {
-	peer slow recv:"$D/got" sleep:0.3 reply:answer
+	udp_peer slow recv:"$D/got" sleep:0.3 reply:answer
 	run -0 --separate-stderr sc -w 500ms -u 127.0.0.1 "$PEER_PORT" < <(printf q)
 	[ "$output" = "answer" ]
 	[ "$(cat "$D/got")" = "q" ]
 }
 
 @test "the client exits 0 by itself when no reply comes after stdin's EOF" {
-	peer quiet recv:"$D/got" wait:"$D/done"
+	udp_peer quiet recv:"$D/got" wait:"$D/done"
 	run -0 --separate-stderr sc -w 200ms -u 127.0.0.1 "$PEER_PORT" < <(printf silent)
 	[ -z "$output" ]
 	[ "$(cat "$D/got")" = "silent" ]
@@ -505,15 +471,15 @@ print(s.getsockname()[1])')
 	local sc_pid aport bport
 	udp_server srv -vv -u -l --framing line 127.0.0.1 0
 	# Stop sockcat so that both first datagrams are queued before it reads.
-	sc_pid=$(pgrep -P "$SRV_PID")
+	sc_pid=$(sc_child "$SRV_PID")
 	track "$sc_pid"	# teardown sends it SIGCONT too
 	kill -STOP "$sc_pid"
-	peer a --to 127.0.0.1 "$SRV_PORT" send:"from A" mark:"$D/a.sent" \
+	udp_peer a --to 127.0.0.1 "$SRV_PORT" send:"from A" mark:"$D/a.sent" \
 		recv:"$D/a.got" wait:"$D/a.go" send:"A again" wait:"$D/done" drain:"$D/a.extra"
 	aport=$PEER_PORT
 	local apid=$PEER_PID
 	wait_exists "$D/a.sent"
-	peer b --to 127.0.0.1 "$SRV_PORT" send:"from B" mark:"$D/b.sent" \
+	udp_peer b --to 127.0.0.1 "$SRV_PORT" send:"from B" mark:"$D/b.sent" \
 		wait:"$D/b.go" send:"again B" mark:"$D/b.sent2" wait:"$D/done" drain:"$D/b.extra"
 	bport=$PEER_PORT
 	local bpid=$PEER_PID
@@ -585,7 +551,7 @@ print(s.getsockname()[1])')
 
 @test "-k --idle-timeout: a silent peer is forgotten (-vv), then reported again when it speaks" {
 	udp_server srv -vv -u -k -l --idle-timeout 300ms --framing line 127.0.0.1 0
-	peer p --to 127.0.0.1 "$SRV_PORT" send:one wait:"$D/go" send:two wait:"$D/done"
+	udp_peer p --to 127.0.0.1 "$SRV_PORT" send:one wait:"$D/go" send:two wait:"$D/done"
 	wait_for "$D/srv.err" "^Peer 127\.0\.0\.1 $PEER_PORT expired \(idle\)\$"
 	kill -0 "$SRV_PID"	# forgetting a peer does not end the server
 	touch "$D/go"
@@ -630,7 +596,7 @@ print(s.getsockname()[1])')
 	spawn /dev/null "$D/srv.out" "$D/srv.err" "$SOCKCAT" --recv-info -u -l \
 		--port-file "$D/port" 127.0.0.1 0
 	wait_for "$D/port" '^[0-9]+$'
-	peer tx --to 127.0.0.1 "$(cat "$D/port")" send:hello
+	udp_peer tx --to 127.0.0.1 "$(cat "$D/port")" send:hello
 	wait_for "$D/srv.err" '^Received '
 	run -0 cat "$D/srv.err"
 	[ "${#lines[@]}" -eq 1 ]
@@ -665,7 +631,7 @@ print(s.getsockname()[1])')
 	((port > 0))
 	printf '%s\n' "$port" | cmp - "$D/port"
 	grep -qx "Bound on 127.0.0.1 $port" "$D/srv.err"
-	peer tx --to 127.0.0.1 "$port" send:"via the port file"
+	udp_peer tx --to 127.0.0.1 "$port" send:"via the port file"
 	wait_until 10 size_ge "$D/srv.out" 17
 	[ "$(cat "$D/srv.out")" = "via the port file" ]
 }
@@ -673,7 +639,6 @@ print(s.getsockname()[1])')
 # --- usage errors ----------------------------------------------------------------
 
 @test "usage: framing, datagram and multicast options that are wrong or misplaced" {
-	ROW_FAILS=()
 	usage_row 'framing.*bogus'			-u --framing bogus 127.0.0.1 9
 	usage_row 'seqpacket.*-u|-u.*seqpacket'		-u --seqpacket 127.0.0.1 9
 	usage_row '10\.0\.0\.1.*multicast'		-u --mcast-join 10.0.0.1 127.0.0.1 9

@@ -4,26 +4,7 @@
 
 load helpers
 
-# --- local helpers (generic; candidates for helpers.bash) -------------------
-
-# sc_out FILE ARGS... : run sockcat (under timeout) with stdout into FILE,
-# so that `run` keeps only stderr and the status.
-sc_out() {
-	local f=$1
-	shift
-	sc "$@" >"$f"
-}
-
-# has_size FILE BYTES : FILE exists and holds exactly BYTES bytes.
-has_size() {
-	[[ -e $1 && $(stat -c %s -- "$1") -eq $2 ]]
-}
-
-# sc_child PID : the sockcat process started by the timeout wrapper PID.
-sc_child() {
-	local name=${SOCKCAT##*/}
-	pgrep -P "$1" -x "${name:0:15}"
-}
+# --- local helpers ----------------------------------------------------------
 
 # unix_send_blocked PID : process PID is asleep in its poll/epoll wait while
 # each of its established UNIX stream sockets is unwritable (the kernel
