@@ -43,11 +43,25 @@ struct dgram_peer {
 	struct dgram_peer	*next;		/* in its bucket */
 };
 
+/* A message queued for a port (see dgram_port_new()). */
+struct dgram_msg {
+	struct dgram_msg	*next;
+	size_t			 len;
+	unsigned char		 data[];
+};
+
+#define DGRAM_PORT_QUEUE	64	/* messages a port holds */
+
 struct sc_dgram {
 	struct sc_endpoint	 ep;		/* first: the relay's view */
 	struct sc_loop		*loop;
 	struct sc_dgram_cfg	 cfg;
 	int			 fd;
+	bool			 port;		/* fed by a demultiplexer */
+	struct dgram_msg	*qhead, *qtail;	/* a port's messages */
+	size_t			 qlen;
+	sc_dgram_gone_cb	*gone;
+	void			*gone_arg;
 	bool			 eofmark;	/* empty messages carry creds */
 	unsigned char		*rbuf;		/* one received message */
 	struct sc_deframer	 def;
@@ -238,6 +252,33 @@ dgram_foreign(struct sc_dgram *g, const struct sc_dgram_meta *m)
 	return true;
 }
 
+/* A port's read: the oldest message its demultiplexer queued. */
+static ssize_t
+dgram_port_read(struct sc_dgram *g, unsigned char *out)
+{
+	struct dgram_msg	*q;
+	size_t			 n;
+
+	while ((q = g->qhead) != NULL) {
+		g->qhead = q->next;
+		if (g->qhead == NULL)
+			g->qtail = NULL;
+		g->qlen--;
+		if (q->len == 0 && g->cfg.framing == SC_FRAMING_RAW) {
+			free(q);
+			continue;
+		}
+		n = framing_prefix(g->cfg.framing, q->len, out);
+		memcpy(out + n, q->data, q->len);
+		n += q->len;
+		n += framing_suffix(g->cfg.framing, out + n);
+		free(q);
+		return (ssize_t)n;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
 /* The relay's read: one message, framed, into buf (len >= ep.rmin). */
 static ssize_t
 dgram_read(struct sc_endpoint *ep, void *buf, size_t len)
@@ -250,6 +291,8 @@ dgram_read(struct sc_endpoint *ep, void *buf, size_t len)
 	int			 i;
 
 	(void)len;
+	if (g->port)
+		return dgram_port_read(g, out);
 	for (i = 0; i < DGRAM_SKIP_MAX; i++) {
 		if (dgram_recv(g, &m, &eof) == -1)
 			return -1;
@@ -393,8 +436,18 @@ dgram_close(struct sc_endpoint *ep)
 {
 	struct sc_dgram		*g = (struct sc_dgram *)(void *)ep;
 	struct dgram_peer	*p, *next;
+	struct dgram_msg	*q;
 	size_t			 i;
 
+	if (g->port) {
+		if (g->gone != NULL)
+			g->gone(ep, g->gone_arg);
+		while ((q = g->qhead) != NULL) {
+			g->qhead = q->next;
+			free(q);
+		}
+		g->fd = -1;		/* the demultiplexer's */
+	}
 	loop_timer_stop(g->loop, &g->sweep);
 	for (i = 0; i < DGRAM_BUCKETS; i++) {
 		for (p = g->buckets[i]; p != NULL; p = next) {
@@ -454,4 +507,55 @@ dgram_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
 	(void)snprintf(g->ep.rname, sizeof(g->ep.rname), "recv from %s", label);
 	(void)snprintf(g->ep.wname, sizeof(g->ep.wname), "send to %s", label);
 	return &g->ep;
+}
+
+/*
+ * A port: the endpoint of one peer of a datagram server that runs a
+ * handler per peer. It reads what the demultiplexer queues with
+ * dgram_port_push(), and sends to its peer (cfg->peer) on the shared
+ * socket fd, which it does not own. gone is called when it is closed.
+ */
+struct sc_endpoint *
+dgram_port_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
+    const char *label, sc_dgram_gone_cb *gone, void *arg)
+{
+	struct sc_dgram_cfg	 pcfg = *cfg;
+	struct sc_endpoint	*ep;
+	struct sc_dgram		*g;
+
+	pcfg.connected = true;
+	pcfg.sendto_peer = true;
+	pcfg.seqpacket = false;
+	if ((ep = dgram_new(loop, fd, &pcfg, label)) == NULL)
+		return NULL;
+	g = (struct sc_dgram *)(void *)ep;
+	g->port = true;
+	g->gone = gone;
+	g->gone_arg = arg;
+	ep->rfd = ep->wfd = -1;
+	ep->virt = true;
+	return ep;
+}
+
+/* Queue a message for a port; -1 when its queue is full (dropped). */
+int
+dgram_port_push(struct sc_endpoint *ep, const void *data, size_t len)
+{
+	struct sc_dgram		*g = (struct sc_dgram *)(void *)ep;
+	struct dgram_msg	*q;
+
+	if (g->qlen >= DGRAM_PORT_QUEUE ||
+	    (q = malloc(sizeof(*q) + len)) == NULL)
+		return -1;
+	q->next = NULL;
+	q->len = len;
+	memcpy(q->data, data, len);
+	if (g->qtail != NULL)
+		g->qtail->next = q;
+	else
+		g->qhead = q;
+	g->qtail = q;
+	g->qlen++;
+	relay_kick(ep->owner);
+	return 0;
 }

@@ -183,3 +183,11 @@ buf_free(struct sc_buf *b)
 	free(b->data);
 	memset(b, 0, sizeof(*b));
 }
+
+/* Name the endpoint's peer in its messages: "recv from LABEL". */
+void
+endpoint_label(struct sc_endpoint *ep, const char *label)
+{
+	(void)snprintf(ep->rname, sizeof(ep->rname), "recv from %s", label);
+	(void)snprintf(ep->wname, sizeof(ep->wname), "send to %s", label);
+}

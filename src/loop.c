@@ -46,6 +46,8 @@ struct sc_loop {
 	size_t		 nheap;
 	size_t		 heapcap;
 	bool		 stop;
+	struct sc_defer	*deferred;	/* to call on the next turn */
+	struct sc_defer	*running;	/* being called on this turn */
 #ifdef USE_EPOLL
 	int		 epfd;
 #endif
@@ -374,11 +376,84 @@ loop_run_timers(struct sc_loop *loop)
 	}
 }
 
+static void
+defer_push(struct sc_defer **head, struct sc_defer *d)
+{
+	d->prev = NULL;
+	d->next = *head;
+	if (*head != NULL)
+		(*head)->prev = d;
+	*head = d;
+	d->head = head;
+	d->pending = true;
+}
+
+static void
+defer_unlink(struct sc_defer *d)
+{
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		*d->head = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+	d->next = d->prev = NULL;
+	d->head = NULL;
+	d->pending = false;
+}
+
+/* Call cb(arg) on the loop's next turn, once, however often asked. */
+void
+loop_defer(struct sc_loop *loop, struct sc_defer *d, sc_defer_cb *cb,
+    void *arg)
+{
+	d->cb = cb;
+	d->arg = arg;
+	if (!d->pending)
+		defer_push(&loop->deferred, d);
+}
+
+/* Forget a deferred call; safe from within another deferred call. */
+void
+loop_defer_cancel(struct sc_loop *loop, struct sc_defer *d)
+{
+	(void)loop;
+	if (d->pending)
+		defer_unlink(d);
+}
+
+/*
+ * Run what was deferred. Calls deferred meanwhile wait for the next turn;
+ * a call cancelled meanwhile (its owner freed) is not made.
+ */
+static void
+loop_run_deferred(struct sc_loop *loop)
+{
+	struct sc_defer	*d;
+
+	loop->running = loop->deferred;
+	loop->deferred = NULL;
+	for (d = loop->running; d != NULL; d = d->next)
+		d->head = &loop->running;
+	while ((d = loop->running) != NULL && !loop->stop) {
+		defer_unlink(d);
+		d->cb(loop, d->arg);
+	}
+	/* stopped early: what is left stays due */
+	while ((d = loop->running) != NULL) {
+		defer_unlink(d);
+		defer_push(&loop->deferred, d);
+	}
+}
+
 static int
 loop_timeout(struct sc_loop *loop)
 {
 	int64_t	 d;
 	size_t	 i;
+
+	if (loop->deferred != NULL)
+		return 0;
 
 	for (i = 0; i < loop->nalways; i++) {
 		if (loop->w[loop->always[i]].want != 0)
@@ -569,6 +644,8 @@ loop_run(struct sc_loop *loop)
 		if (!loop->stop)
 			loop_run_always(loop);
 		loop_run_timers(loop);
+		if (!loop->stop)
+			loop_run_deferred(loop);
 	}
 	loop->stop = false;	/* a later loop_run() runs again */
 	return 0;

@@ -1,6 +1,7 @@
 /*
- * Connect mode: connect to the target, then relay stdin and stdout
- * through the connection until both directions are finished.
+ * Connect mode: connect to the target, then serve the connection with
+ * the handler (stdin and stdout by default; -e, -c or --echo) until both
+ * directions are finished.
  *
  * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
  */
@@ -16,22 +17,6 @@
 
 #include "sockcat.h"
 
-struct connect_run {
-	struct sc_session	 s;
-	struct sc_connector	*conn;
-};
-
-static void
-connect_relay_done(struct sc_session *s, enum sc_relay_end end,
-    const struct sc_error *e)
-{
-	if (end == SC_RELAY_ERROR) {
-		log_warn_error(e);
-		s->status = e->exit;
-	}
-	loop_break(s->loop);
-}
-
 /* The -v line, as OpenBSD nc prints it. */
 static void
 connect_report(const struct sc_opts *o)
@@ -45,71 +30,77 @@ connect_report(const struct sc_opts *o)
 }
 
 static void
-connect_done(struct sc_connector *c, int fd, const struct sc_error *e,
+connect_done(struct sc_connector *cn, int fd, const struct sc_error *e,
     bool final, void *arg)
 {
-	struct connect_run	*run = arg;
-	struct sc_session	*s = &run->s;
-	struct sc_error		 err;
+	struct sc_server	*srv = arg;
+	const struct sc_opts	*o = srv->s.o;
 	struct sc_dgram_cfg	 dcfg;
+	struct sc_endpoint	*ep;
+	struct sc_conn		*c;
+	struct sc_error		 err;
 	const struct sockaddr	*sa;
 	socklen_t		 len;
-	char			 a[SC_ADDRSTRLEN], label[SC_ADDRSTRLEN + 16];
 
 	if (fd == -1) {
 		/* Earlier addresses failing is news only with -v. */
 		if (final || log_level() >= 1)
 			log_warn_error(e);
 		if (final) {
-			s->status = e->exit;
-			loop_break(s->loop);
+			srv->s.status = e->exit;
+			loop_break(srv->s.loop);
 		}
 		return;
 	}
-	connect_report(s->o);
-	sa = connector_peer(c, &len);
-	(void)snprintf(label, sizeof(label), "%s (%s)",
-	    addr_str(sa, len, a, sizeof(a)), s->o->proto->name);
-	session_dgram_cfg(s, sa->sa_family, &dcfg);
-	if (s->o->proto->listens && len <= sizeof(dcfg.peer)) {
+	connect_report(o);
+	sa = connector_peer(cn, &len);
+	session_dgram_cfg(&srv->s, sa->sa_family, &dcfg);
+	if (o->proto->listens && len <= sizeof(dcfg.peer)) {
 		/* SCTP one-to-many: each send names the association's peer */
 		memcpy(&dcfg.peer, sa, len);
 		dcfg.peerlen = len;
 		dcfg.sendto_peer = true;
 	}
-	if (session_relay(s, fd, label, s->o->proto->message ? &dcfg : NULL,
-	    connect_relay_done, &err) == -1) {
+	if ((ep = server_client_endpoint(srv, fd, "server", &dcfg)) == NULL ||
+	    (c = conn_new(srv, ep, sa, len)) == NULL) {
+		if (ep != NULL)
+			ep->ops->close(ep);
+		error_set(&err, SC_EXIT_FAIL, ENOMEM, "set up the connection");
 		log_warn_error(&err);
-		s->status = err.exit;
-		loop_break(s->loop);
+		srv->s.status = SC_EXIT_FAIL;
+		loop_break(srv->s.loop);
+		return;
 	}
+	endpoint_label(ep, c->label);
+	conn_start(c);
 }
 
 int
 mode_connect(const struct sc_opts *o)
 {
-	struct connect_run	 run;
+	struct sc_server	 srv;
+	struct sc_connector	*cn = NULL;
 	struct sc_error		 err;
+	int			 status;
 
-	run.conn = NULL;
-	if (session_init(&run.s, o, &err) == -1)
+	if (server_init(&srv, o, &err) == -1)
 		goto fail;
-	if ((run.conn = connector_new(run.s.loop, o, connect_done,
-	    &run)) == NULL) {
-		error_set(&err, SC_EXIT_FAIL, 0, "out of memory");
+	if ((cn = connector_new(srv.s.loop, o, connect_done, &srv)) == NULL) {
+		error_set(&err, SC_EXIT_FAIL, ENOMEM, "connect");
 		goto fail;
 	}
-	if (connector_start(run.conn, &err) == -1)
+	if (connector_start(cn, &err) == -1)
 		goto fail;
-	if (loop_run(run.s.loop) == -1) {
+	if (loop_run(srv.s.loop) == -1) {
 		error_set(&err, SC_EXIT_FAIL, errno, "wait for events");
 		goto fail;
 	}
-	connector_free(run.conn);
-	return session_finish(&run.s);
+	connector_free(cn);
+	return server_finish(&srv);
 fail:
 	log_warn_error(&err);
-	connector_free(run.conn);
-	(void)session_finish(&run.s);
-	return err.exit;
+	connector_free(cn);
+	status = srv.s.loop != NULL ? server_finish(&srv) :
+	    session_finish(&srv.s);
+	return status >= SC_EXIT_SIGNAL ? status : err.exit;
 }

@@ -22,30 +22,7 @@
 #include <string.h>
 
 #include "sockcat.h"
-
-/* Long-only options take values above any character. */
-enum {
-	OPT_SEND_ONLY = CHAR_MAX + 1,
-	OPT_RECV_ONLY,
-	OPT_NO_SHUTDOWN,
-	OPT_EXIT_ON_PEER_EOF,
-	OPT_CONNECT_TIMEOUT,
-	OPT_IDLE_TIMEOUT,
-	OPT_MAX_TIME,
-	OPT_PORT_FILE,
-	OPT_KEEP_SOCKET,
-	OPT_UNIX_DGRAM,
-	OPT_SEQPACKET,
-	OPT_SCTP,
-	OPT_FRAMING,
-	OPT_RECV_SIZE,
-	OPT_RECV_INFO,
-	OPT_MCAST_JOIN,
-	OPT_MCAST_IFACE,
-	OPT_MCAST_TTL,
-	OPT_MCAST_LOOP,
-	OPT_NO_MCAST_LOOP,
-};
+#include "opts.h"
 
 static const struct option opts_table[] = {
 	{ "ipv4",		no_argument,		NULL, '4' },
@@ -66,7 +43,22 @@ static const struct option opts_table[] = {
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "wait",		required_argument,	NULL, 'w' },
 	{ "connect-timeout",	required_argument,	NULL, OPT_CONNECT_TIMEOUT },
+	{ "sh-exec",		required_argument,	NULL, 'c' },
+	{ "exec",		required_argument,	NULL, 'e' },
+	{ "accept-timeout",	required_argument,	NULL, OPT_ACCEPT_TIMEOUT },
+	{ "allow",		required_argument,	NULL, OPT_ALLOW },
+	{ "allowfile",		required_argument,	NULL, OPT_ALLOWFILE },
+	{ "broker",		no_argument,		NULL, OPT_BROKER },
+	{ "chat",		no_argument,		NULL, OPT_CHAT },
+	{ "deny",		required_argument,	NULL, OPT_DENY },
+	{ "denyfile",		required_argument,	NULL, OPT_DENYFILE },
+	{ "echo",		no_argument,		NULL, OPT_ECHO },
+	{ "exec-stderr",	no_argument,		NULL, OPT_EXEC_STDERR },
 	{ "exit-on-peer-eof",	no_argument,		NULL, OPT_EXIT_ON_PEER_EOF },
+	{ "forward",		required_argument,	NULL, OPT_FORWARD },
+	{ "forward-unix",	required_argument,	NULL, OPT_FORWARD_UNIX },
+	{ "listen-fd",		required_argument,	NULL, OPT_LISTEN_FD },
+	{ "max-conns",		required_argument,	NULL, OPT_MAX_CONNS },
 	{ "framing",		required_argument,	NULL, OPT_FRAMING },
 	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE_TIMEOUT },
 	{ "keep-socket",	no_argument,		NULL, OPT_KEEP_SOCKET },
@@ -94,26 +86,7 @@ static const struct option opts_table[] = {
 /* Host names longer than DNS allows are refused before any lookup. */
 #define HOST_MAX	253
 
-/* What a parse step found, before the conflict checks. */
-struct opts_state {
-	char		*err;
-	size_t		 errlen;
-	const char	*source_port;	/* -p as given */
-	bool		 wait_given;
-	int64_t		 wait_ms;
-	bool		 shutdown_given;
-	bool		 family4, family6;
-	bool		 udp, unixsock, seqpacket, sctp;	/* the transport */
-	bool		 framing_given, recv_size_given;
-	bool		 mcast_loop_given, no_mcast_loop_given;
-	bool		 mcast_ttl_given;
-};
-
-static int
-opts_error(struct opts_state *st, const char *fmt, ...)
-    __attribute__((__format__(__printf__, 2, 3)));
-
-static int
+int
 opts_error(struct opts_state *st, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -208,95 +181,6 @@ opts_positive_duration(struct opts_state *st, const char *name,
 	return 0;
 }
 
-/* Options for message sockets. */
-static int
-opts_message(struct opts_state *st, struct sc_opts *o, int ch,
-    const char *arg)
-{
-	const char	*errstr;
-
-	switch (ch) {
-	case OPT_FRAMING:
-		st->framing_given = true;
-		if (framing_parse(arg, &o->framing) == -1)
-			return opts_error(st, "--framing \"%s\": unknown framing "
-			    "(raw, line, nul, len32)", arg);
-		break;
-	case OPT_RECV_SIZE:
-		st->recv_size_given = true;
-		o->recv_size = (size_t)strtonum(arg, 1, SC_SEND_MAX, &errstr);
-		if (errstr != NULL)
-			return opts_error(st, "--recv-size \"%s\": %s (1-%d)",
-			    arg, errstr, SC_SEND_MAX);
-		break;
-	default:
-		o->recv_info = true;
-		break;
-	}
-	return 0;
-}
-
-/* A multicast group: a numeric IPv4 or IPv6 multicast address. */
-static int
-opts_mcast_group(struct opts_state *st, struct sc_opts *o, const char *arg)
-{
-	struct addrinfo	 hints, *res;
-	bool		 mcast;
-
-	if (o->nmcast == SC_MCAST_MAX)
-		return opts_error(st, "--mcast-join: at most %d groups",
-		    SC_MCAST_MAX);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST;
-	hints.ai_socktype = SOCK_DGRAM;
-	if (getaddrinfo(arg, NULL, &hints, &res) != 0)
-		return opts_error(st, "--mcast-join \"%s\": not a numeric "
-		    "IPv4 or IPv6 address", arg);
-	mcast = addr_is_multicast(res->ai_addr);
-	freeaddrinfo(res);
-	if (!mcast)
-		return opts_error(st, "--mcast-join \"%s\": not a multicast "
-		    "group address (224.0.0.0/4, ff00::/8)", arg);
-	o->mcast_group[o->nmcast++] = arg;
-	return 0;
-}
-
-static int
-opts_mcast(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
-{
-	const char	*errstr;
-
-	switch (ch) {
-	case OPT_MCAST_JOIN:
-		return opts_mcast_group(st, o, arg);
-	case OPT_MCAST_IFACE:
-		o->mcast_iface = arg;
-		o->mcast_ifindex = (unsigned int)strtonum(arg, 1, INT_MAX,
-		    &errstr);
-		if (errstr != NULL && (o->mcast_ifindex =
-		    if_nametoindex(arg)) == 0)
-			return opts_error(st, "--mcast-iface \"%s\": no such "
-			    "interface", arg);
-		break;
-	case OPT_MCAST_TTL:
-		st->mcast_ttl_given = true;
-		o->mcast_ttl = (int)strtonum(arg, 0, 255, &errstr);
-		if (errstr != NULL)
-			return opts_error(st, "--mcast-ttl \"%s\": %s (0-255)",
-			    arg, errstr);
-		break;
-	case OPT_MCAST_LOOP:
-		st->mcast_loop_given = true;
-		o->mcast_loop = 1;
-		break;
-	default:
-		st->no_mcast_loop_given = true;
-		o->mcast_loop = 0;
-		break;
-	}
-	return 0;
-}
-
 /* Apply one option from the table. */
 static int
 opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
@@ -359,6 +243,24 @@ opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_RECV_SIZE:
 	case OPT_RECV_INFO:
 		return opts_message(st, o, ch, arg);
+	case OPT_ACCEPT_TIMEOUT:
+		return opts_positive_duration(st, "--accept-timeout", arg,
+		    &o->accept_timeout_ms);
+	case 'e':
+	case 'c':
+	case OPT_ECHO:
+	case OPT_BROKER:
+	case OPT_CHAT:
+	case OPT_EXEC_STDERR:
+	case OPT_FORWARD:
+	case OPT_FORWARD_UNIX:
+	case OPT_MAX_CONNS:
+	case OPT_ALLOW:
+	case OPT_DENY:
+	case OPT_ALLOWFILE:
+	case OPT_DENYFILE:
+	case OPT_LISTEN_FD:
+		return opts_server(st, o, ch, arg);
 	case OPT_MCAST_JOIN:
 	case OPT_MCAST_IFACE:
 	case OPT_MCAST_TTL:
@@ -416,86 +318,9 @@ opts_written(char **argv, char *buf, size_t size)
 	(void)snprintf(buf, size, "%.*s", (int)(n > 64 ? 64 : n), a);
 }
 
-/* The transport, from -u, -U, --seqpacket and --sctp. */
-static int
-opts_transport(struct opts_state *st, struct sc_opts *o)
-{
-	if (st->sctp && st->unixsock)
-		return opts_error(st, "--sctp cannot be used with -U");
-	if (st->sctp && st->udp)
-		return opts_error(st, "--sctp cannot be used with -u");
-	if (st->seqpacket && st->udp)
-		return opts_error(st, "--seqpacket cannot be used with -u");
-	if (st->seqpacket && !st->unixsock && !st->sctp)
-		return opts_error(st, "--seqpacket requires -U or --sctp");
-	if (st->unixsock)
-		o->proto = st->udp ? &sc_proto_unix_dgram : st->seqpacket ?
-		    &sc_proto_unix_seqpacket : &sc_proto_unix;
-	else if (st->sctp)
-		o->proto = st->seqpacket ? &sc_proto_sctp_seqpacket :
-		    &sc_proto_sctp;
-	else if (st->udp)
-		o->proto = &sc_proto_udp;
-	return 0;
-}
-
-static int	opts_mcast_families(struct opts_state *, const struct sc_opts *);
-
-/* Conflicts of the datagram options. */
-static int
-opts_dgram_conflicts(struct opts_state *st, const struct sc_opts *o)
-{
-	bool	 ip_dgram = o->proto == &sc_proto_udp;
-
-	if (st->framing_given && !o->proto->message)
-		return opts_error(st, "--framing applies to message sockets "
-		    "(-u, --unix-dgram, --seqpacket)");
-	if (st->recv_size_given && !o->proto->message)
-		return opts_error(st, "--recv-size applies to message sockets "
-		    "(-u, --unix-dgram, --seqpacket)");
-	if (o->recv_info && !ip_dgram)
-		return opts_error(st, "--recv-info requires -u (UDP)");
-	if (o->broadcast && !ip_dgram)
-		return opts_error(st, "-b requires -u (UDP)");
-	if (o->nmcast > 0 && !ip_dgram)
-		return opts_error(st, "--mcast-join requires -u (UDP)");
-	if (o->mcast_iface != NULL && !ip_dgram)
-		return opts_error(st, "--mcast-iface requires -u (UDP)");
-	if (st->mcast_ttl_given && !ip_dgram)
-		return opts_error(st, "--mcast-ttl requires -u (UDP)");
-	if ((st->mcast_loop_given || st->no_mcast_loop_given) && !ip_dgram)
-		return opts_error(st, "--mcast-loop and --no-mcast-loop "
-		    "require -u (UDP)");
-	if (st->mcast_loop_given && st->no_mcast_loop_given)
-		return opts_error(st, "--mcast-loop and --no-mcast-loop "
-		    "cannot be used together");
-	return opts_mcast_families(st, o);
-}
-
-/* All groups of one family, and that family allowed by -4 or -6. */
-static int
-opts_mcast_families(struct opts_state *st, const struct sc_opts *o)
-{
-	size_t	 i;
-	bool	 v6 = false;
-
-	for (i = 0; i < o->nmcast; i++) {
-		bool	 g6 = strchr(o->mcast_group[i], ':') != NULL;
-
-		if (i > 0 && g6 != v6)
-			return opts_error(st, "--mcast-join: the groups must "
-			    "all be IPv4 or all IPv6");
-		v6 = g6;
-		if ((g6 && st->family4) || (!g6 && st->family6))
-			return opts_error(st, "--mcast-join \"%s\": not of "
-			    "the family -4 or -6 asks for", o->mcast_group[i]);
-	}
-	return 0;
-}
-
 /* The flat list of conflicts; it reads like the man page. */
 static int
-opts_conflicts(struct opts_state *st, const struct sc_opts *o)
+opts_conflicts(struct opts_state *st, struct sc_opts *o)
 {
 	bool	 listen = o->mode == SC_MODE_LISTEN;
 	bool	 is_unix = o->proto->family == AF_UNIX;
@@ -527,7 +352,9 @@ opts_conflicts(struct opts_state *st, const struct sc_opts *o)
 	    (listen || o->proto != &sc_proto_unix_dgram))
 		return opts_error(st, "-s with -U names the client's own "
 		    "address: only for --unix-dgram clients");
-	return opts_dgram_conflicts(st, o);
+	if (opts_dgram_conflicts(st, o) == -1)
+		return -1;
+	return opts_server_conflicts(st, o);
 }
 
 /* -l [host] port, -l -p port, -l -s addr -p port */
@@ -648,6 +475,12 @@ opts_defaults(struct sc_opts *o)
 	o->recv_size = SC_RECV_SIZE;
 	o->mcast_ttl = -1;
 	o->mcast_loop = -1;
+	o->handler = SC_HANDLER_STDIO;
+	o->max_conns = SC_MAX_CONNS;
+	o->backlog = SC_BACKLOG;
+	o->listen_fd = -1;
+	o->forward_port = -1;
+	o->accept_timeout_ms = SC_NO_TIMEOUT;
 }
 
 /* Does the long option w ("--name") name one that takes no argument? */
@@ -731,6 +564,8 @@ opts_parse(int argc, char **argv, struct sc_opts *o, char *err, size_t errlen)
 		return SC_OPTS_ERROR;
 	argc -= optind;
 	argv += optind;
+	if ((rv = opts_inherited(&st, o, argc)) != 0)
+		return rv == -1 ? SC_OPTS_ERROR : SC_OPTS_RUN;
 	if (o->proto->family == AF_UNIX)
 		rv = opts_unix_operand(&st, o, argc, argv);
 	else if (o->mode == SC_MODE_LISTEN)

@@ -282,3 +282,27 @@ osdep_msg_meta(const struct msghdr *msg, struct sc_dgram_meta *m)
 		}
 	}
 }
+
+/* The credentials of a UNIX socket's peer (SO_PEERCRED); -1 if unknown. */
+int
+osdep_peercred(int fd, pid_t *pid, uid_t *uid, gid_t *gid)
+{
+#ifdef SO_PEERCRED
+	struct ucred	 uc;
+	socklen_t	 len = sizeof(uc);
+
+	if (sys_getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
+	    len != sizeof(uc) || uc.pid == 0)
+		return -1;
+	*pid = uc.pid;
+	*uid = uc.uid;
+	*gid = uc.gid;
+	return 0;
+#else
+	(void)fd;
+	(void)pid;
+	(void)uid;
+	(void)gid;
+	return -1;
+#endif
+}

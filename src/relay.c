@@ -33,6 +33,9 @@
 /* How often to look whether the peer has acknowledged everything. */
 #define RELAY_ACK_POLL_MS	5
 
+/* Reads of a virtual endpoint per turn of the loop. */
+#define RELAY_VIRT_READS	16
+
 /* Reads of what the peer's socket holds when a rule ends the session. */
 #define RELAY_FINAL_READS	64
 
@@ -60,6 +63,7 @@ struct sc_relay {
 	struct relay_dir	 dir[2];
 	struct sc_timer		 idle;
 	struct sc_timer		 quit;
+	struct sc_defer		 kick;		/* service virtual endpoints */
 	bool			 ending;	/* a rule ended it: drain only */
 	bool			 finished;
 	bool			 failed;
@@ -95,6 +99,10 @@ relay_new(struct sc_loop *loop, const struct sc_relay_cfg *cfg,
 	r->dir[SC_DIR_BA].src = b;
 	r->dir[SC_DIR_BA].dst = a;
 	r->dir[SC_DIR_AB].buf = ab_buf;
+	if (a->virt)
+		a->owner = r;
+	if (b->virt)
+		b->owner = r;
 	for (d = 0; d < 2; d++) {
 		size_t	 size = SC_BUFSIZE;
 
@@ -130,6 +138,11 @@ relay_free(struct sc_relay *r)
 	}
 	loop_timer_stop(r->loop, &r->idle);
 	loop_timer_stop(r->loop, &r->quit);
+	loop_defer_cancel(r->loop, &r->kick);
+	for (d = 0; d < 2; d++) {
+		if (r->dir[d].src->owner == r)
+			r->dir[d].src->owner = NULL;
+	}
 	free(r);
 }
 
@@ -271,7 +284,7 @@ relay_write(struct sc_relay *r, struct relay_dir *dir)
 	struct sc_buf	*b = dir->buf;
 	ssize_t		 n;
 
-	if (dir->dst->wfd == -1)
+	if (dir->dst->wfd == -1 && !dir->dst->virt)
 		return true;	/* nowhere to send yet (no peer) */
 	while (b->len > 0) {
 		n = dir->dst->ops->write(dir->dst, b->data + b->off, b->len);
@@ -457,11 +470,51 @@ relay_unacked(struct sc_relay *r)
 	return true;
 }
 
+/*
+ * Endpoints without a descriptor raise no events: try them whenever the
+ * relay runs (and relay_kick() makes it run).
+ */
+static void
+relay_pump(struct sc_relay *r)
+{
+	struct relay_dir	*dir;
+	int			 d, i;
+
+	for (d = 0; d < 2; d++) {
+		dir = &r->dir[d];
+		if (dir->dst->virt && dir->state != DIR_DONE &&
+		    dir->buf->len > 0)
+			(void)relay_write(r, dir);
+		for (i = 0; i < RELAY_VIRT_READS && dir->src->virt &&
+		    relay_can_read(dir); i++) {
+			if (relay_read(r, d) <= 0)
+				break;
+		}
+	}
+}
+
+static void
+relay_kicked(struct sc_loop *loop, void *arg)
+{
+	(void)loop;
+	relay_check(arg);
+}
+
+/* Something changed at a virtual endpoint: service the relay soon. */
+void
+relay_kick(struct sc_relay *r)
+{
+	if (r != NULL)
+		loop_defer(r->loop, &r->kick, relay_kicked, r);
+}
+
 static void
 relay_check(struct sc_relay *r)
 {
 	enum sc_relay_end	 end;
 
+	if (!r->finished)
+		relay_pump(r);
 	relay_settle(r);
 	relay_settle(r);	/* a rule applied above may drain the other */
 	if (r->ending && r->dir[SC_DIR_AB].state == DIR_DONE &&

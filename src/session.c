@@ -76,28 +76,11 @@ session_init(struct sc_session *s, const struct sc_opts *o,
 	return 0;
 }
 
-/* The -vv lines for the half-close state machine. */
-static void
-session_eof(struct sc_relay *r, enum sc_dir d, bool passed, void *arg)
-{
-	const struct sc_session	*s = arg;
-
-	(void)r;
-	if (d == SC_DIR_AB && s->o->proto->message && !s->o->proto->eof)
-		log_verbose(2, "EOF on stdin; datagrams carry no end of file");
-	else if (d == SC_DIR_AB)
-		log_verbose(2, passed ? "EOF on stdin; shutdown(SHUT_WR) sent" :
-		    "EOF on stdin; sending side left open");
-	else
-		log_verbose(2, passed ? "EOF from peer; stdout closed" :
-		    "EOF from peer");
-}
-
 /*
  * The relay's rules, from the options and the kind of stdin. This is the
  * EOF table of the man page; keep the two in step.
  */
-static void
+void
 session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
     struct sc_relay_cfg *cfg)
 {
@@ -133,26 +116,8 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 	/* a datagram server with -k: the idle limit is per peer */
 	cfg->idle_ms = o->idle_timeout_ms;
 	if (p->message && !p->accepts && o->mode == SC_MODE_LISTEN &&
-	    o->keep_open)
+	    o->keep_open && o->handler == SC_HANDLER_STDIO)
 		cfg->idle_ms = SC_NO_TIMEOUT;
-	cfg->on_eof = session_eof;
-}
-
-static void
-session_relay_done(struct sc_relay *r, enum sc_relay_end end,
-    const struct sc_error *e, void *arg)
-{
-	struct sc_session	*s = arg;
-	struct sc_error		 w;
-	size_t			 left;
-
-	left = relay_pending(r, SC_DIR_AB) + relay_pending(r, SC_DIR_BA);
-	if (end == SC_RELAY_IDLE && left > 0) {
-		error_reason(&w, SC_EXIT_OK, NULL,
-		    "idle timeout: %zu bytes could not be delivered", left);
-		log_warn_error(&w);
-	}
-	s->done(s, end, e);
 }
 
 /* " to ADDR, ttl N, at S.N" for --recv-info. */
@@ -262,57 +227,10 @@ session_dgram_cfg(const struct sc_session *s, int family,
 	cfg->arg = (void *)(uintptr_t)s;
 }
 
-/*
- * Relay between stdin/stdout and the connected socket fd (which the
- * session now owns), a message socket through the endpoint dcfg
- * describes. done runs when the relay ends.
- */
-int
-session_relay(struct sc_session *s, int fd, const char *label,
-    const struct sc_dgram_cfg *dcfg, sc_session_cb *done,
-    struct sc_error *err)
-{
-	struct sc_relay_cfg	 cfg;
-
-	if (dcfg != NULL)
-		s->peer = dgram_new(s->loop, fd, dcfg, label);
-	else
-		s->peer = endpoint_socket(fd, label,
-		    s->o->proto->protocol == IPPROTO_TCP);
-	if (s->peer == NULL) {
-		error_set(err, SC_EXIT_FAIL, ENOMEM, "set up %s", label);
-		return -1;
-	}
-	session_relay_cfg(s->o, &s->local, &cfg);
-	s->done = done;
-	s->relay = relay_new(s->loop, &cfg, &s->local, s->peer,
-	    &s->stdin_buf, session_relay_done, s);
-	if (s->relay == NULL) {
-		error_set(err, SC_EXIT_FAIL, errno, "allocate relay");
-		session_close_peer(s);
-		return -1;
-	}
-	return relay_start(s->relay);
-}
-
-/* End the relay, if any, and close the peer's socket. */
-void
-session_close_peer(struct sc_session *s)
-{
-	relay_free(s->relay);
-	s->relay = NULL;
-	if (s->peer != NULL) {
-		loop_forget(s->loop, s->peer->rfd);
-		s->peer->ops->close(s->peer);
-		s->peer = NULL;
-	}
-}
-
 /* Free everything; the exit status, or SC_EXIT_SIGNAL plus the signal. */
 int
 session_finish(struct sc_session *s)
 {
-	session_close_peer(s);
 	if (s->loop != NULL)
 		loop_timer_stop(s->loop, &s->max_time);
 	buf_free(&s->stdin_buf);

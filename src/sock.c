@@ -501,3 +501,65 @@ sock_unix_unbind(struct sc_unix_bound *b)
 		(void)rmdir(b->dir);
 	memset(b, 0, sizeof(*b));
 }
+
+/* The transport of an inherited socket, from what the kernel says of it. */
+static const struct sc_proto *
+sock_proto_of(int fd, int *family)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss), tlen = sizeof(int);
+	int			 type;
+
+	if (sys_getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    sys_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == -1)
+		return NULL;
+	*family = ss.ss_family;
+	if (ss.ss_family == AF_UNIX)
+		return type == SOCK_STREAM ? &sc_proto_unix :
+		    type == SOCK_DGRAM ? &sc_proto_unix_dgram :
+		    type == SOCK_SEQPACKET ? &sc_proto_unix_seqpacket : NULL;
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+		return NULL;
+	return type == SOCK_STREAM ? &sc_proto_tcp :
+	    type == SOCK_DGRAM ? &sc_proto_udp : NULL;
+}
+
+/*
+ * The listening socket sockcat was handed (--listen-fd, LISTEN_FDS). It
+ * must be a socket of the transport the options ask for: the options
+ * were parsed for it, so main() picks the transport first (see
+ * sock_inherited_proto()).
+ */
+int
+sock_inherited(const struct sc_opts *o, struct sc_error *err)
+{
+	int			 fd = o->listen_fd, family, acc = 0;
+	socklen_t		 len = sizeof(acc);
+	const struct sc_proto	*p = sock_proto_of(fd, &family);
+
+	if (p == NULL) {
+		error_reason(err, SC_EXIT_FAIL, "not a TCP, UDP or UNIX socket",
+		    "inherited descriptor %d", fd);
+		return -1;
+	}
+	if (p->accepts && (sys_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc,
+	    &len) == -1 || !acc)) {
+		error_reason(err, SC_EXIT_FAIL, "not listening",
+		    "inherited socket %d", fd);
+		return -1;
+	}
+	if (sys_set_cloexec(fd) == -1 || sys_set_nonblock(fd, true) == -1) {
+		error_set(err, SC_EXIT_FAIL, errno, "inherited socket %d", fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The transport of the inherited socket o names, or NULL. */
+const struct sc_proto *
+sock_inherited_proto(int fd)
+{
+	int	 family;
+
+	return sock_proto_of(fd, &family);
+}

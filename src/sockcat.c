@@ -146,6 +146,12 @@ main(int argc, char **argv)
 		break;
 	}
 	log_init(o.verbose);
+	if (o.listen_fd >= 0 &&
+	    (o.proto = sock_inherited_proto(o.listen_fd)) == NULL) {
+		(void)fprintf(stderr, "%s: descriptor %d: not a TCP, UDP or "
+		    "UNIX socket\n", PACKAGE, o.listen_fd);
+		exit(SC_EXIT_FAIL);
+	}
 
 	if (o.mode == SC_MODE_LISTEN)
 		status = mode_listen(&o);

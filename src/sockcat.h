@@ -138,6 +138,27 @@ enum sc_mode {
 /* No limit, for the optional durations below. */
 #define SC_NO_TIMEOUT	(-1)
 
+/* What serves a connection (conn.c and one file per handler). */
+enum sc_handler_id {
+	SC_HANDLER_STDIO,	/* stdin and stdout (the default) */
+	SC_HANDLER_ECHO,	/* --echo */
+	SC_HANDLER_BROKER,	/* --broker */
+	SC_HANDLER_CHAT,	/* --chat */
+	SC_HANDLER_EXEC,	/* -e */
+	SC_HANDLER_SH_EXEC,	/* -c */
+	SC_HANDLER_FORWARD,	/* --forward, --forward-unix */
+};
+
+/* An --allow, --deny, --allowfile or --denyfile, in command-line order. */
+struct sc_acl_spec {
+	bool		 deny;
+	bool		 file;
+	const char	*spec;
+};
+
+#define SC_ACL_MAX	64
+#define SC_MAX_CONNS	1000	/* --max-conns by default */
+
 /* Everything the command line says, filled once by opts_parse(). */
 struct sc_opts {
 	enum sc_mode		 mode;
@@ -173,7 +194,20 @@ struct sc_opts {
 	int			 mcast_ttl;	/* -1: the default */
 	int			 mcast_loop;	/* -1: the default, 0, 1 */
 
+	enum sc_handler_id	 handler;
+	const char		*exec_cmd;	/* -e, -c */
+	bool			 exec_stderr;
+	const char		*forward_host;	/* --forward HOST:PORT */
+	int			 forward_port;
+	const char		*forward_unix;	/* --forward-unix */
+	size_t			 max_conns;
+	int			 backlog;
+	int			 listen_fd;	/* inherited socket, or -1 */
+	struct sc_acl_spec	 acl[SC_ACL_MAX];
+	size_t			 nacl;
+
 	int64_t			 quit_after_eof_ms;	/* -q, or SC_NO_TIMEOUT */
+	int64_t			 accept_timeout_ms;	/* or SC_NO_TIMEOUT */
 	int64_t			 connect_timeout_ms;	/* or SC_NO_TIMEOUT */
 	int64_t			 idle_timeout_ms;	/* or SC_NO_TIMEOUT */
 	int64_t			 max_time_ms;		/* or SC_NO_TIMEOUT */
@@ -249,7 +283,22 @@ struct sc_timer {
 	void		*arg;
 };
 
+/* A call deferred to the loop's next turn (idempotent while pending). */
+typedef void sc_defer_cb(struct sc_loop *, void *);
+
+struct sc_defer {
+	struct sc_defer	*next;
+	struct sc_defer	*prev;
+	struct sc_defer	**head;		/* the list it is on, private */
+	bool		 pending;
+	sc_defer_cb	*cb;
+	void		*arg;
+};
+
 struct sc_loop *loop_new(void);
+void	 loop_defer(struct sc_loop *, struct sc_defer *, sc_defer_cb *,
+	    void *);
+void	 loop_defer_cancel(struct sc_loop *, struct sc_defer *);
 void	 loop_free(struct sc_loop *);
 int	 loop_watch(struct sc_loop *, int, unsigned, sc_io_cb *, void *);
 void	 loop_forget(struct sc_loop *, int);
@@ -294,12 +343,15 @@ struct sc_endpoint {
 	bool		 rsock;		/* rfd is a socket: use recv(2) */
 	bool		 wsock;		/* wfd is a socket: use send(2) */
 	bool		 owns_fds;	/* close() closes rfd and wfd */
+	bool		 virt;		/* no descriptor: the relay is kicked */
+	struct sc_relay	*owner;		/* the relay using it (set by relay) */
 	char		 rname[SC_ADDRSTRLEN + 32];	/* "read from stdin" */
 	char		 wname[SC_ADDRSTRLEN + 32];	/* "write to stdout" */
 };
 
 int	 endpoint_stdio(struct sc_endpoint *);
 struct sc_endpoint *endpoint_socket(int, const char *, bool);
+void	 endpoint_label(struct sc_endpoint *, const char *);
 
 /* A byte buffer with a read and a write position. */
 #define SC_BUFSIZE	(64 * 1024)
@@ -351,6 +403,7 @@ struct sc_relay *relay_new(struct sc_loop *, const struct sc_relay_cfg *,
 	    struct sc_endpoint *, struct sc_endpoint *, struct sc_buf *,
 	    sc_relay_done_cb *, void *);
 int	 relay_start(struct sc_relay *);
+void	 relay_kick(struct sc_relay *);
 void	 relay_free(struct sc_relay *);
 uint64_t relay_bytes(const struct sc_relay *, enum sc_dir);
 size_t	 relay_pending(const struct sc_relay *, enum sc_dir);
@@ -392,12 +445,28 @@ struct sc_dgram_cfg {
 	bool			 sendto_peer;	/* name the peer in each send */
 	bool			 seqpacket;	/* has an end of file */
 	int64_t			 peer_idle_ms;	/* unconnected: forget peers */
+	const struct sc_acl	*acl;		/* unconnected: who is heard */
 	sc_dgram_report_cb	*report;
 	void			*arg;
 };
 
+typedef void sc_dgram_gone_cb(struct sc_endpoint *, void *);
+
 struct sc_endpoint *dgram_new(struct sc_loop *, int,
 	    const struct sc_dgram_cfg *, const char *);
+struct sc_endpoint *dgram_port_new(struct sc_loop *, int,
+	    const struct sc_dgram_cfg *, const char *, sc_dgram_gone_cb *,
+	    void *);
+int	 dgram_port_push(struct sc_endpoint *, const void *, size_t);
+
+/* hub.c: stdin and stdout shared by the clients of a -k server. */
+struct sc_hub;
+typedef void sc_hub_fail_cb(const struct sc_error *, void *);
+
+struct sc_hub	*hub_new(struct sc_loop *, struct sc_endpoint *, bool,
+		    sc_hub_fail_cb *, void *);
+struct sc_endpoint *hub_port(struct sc_hub *);
+void		 hub_free(struct sc_hub *);
 
 /* sock.c: socket setup shared by all transports. */
 #define SC_BACKLOG	128
@@ -409,6 +478,8 @@ int	 sock_unix_unlink(const char *, const struct stat *);
 int	 sock_local(int, char *, size_t, int *);
 int	 sock_dgram_options(int, int, const struct sc_opts *,
 	    struct sc_error *);
+int	 sock_inherited(const struct sc_opts *, struct sc_error *);
+const struct sc_proto *sock_inherited_proto(int);
 
 /* A UNIX datagram client's own address, and what to remove at exit. */
 struct sc_unix_bound {
@@ -440,6 +511,7 @@ const struct sockaddr *connector_peer(const struct sc_connector *,
 /* osdep.c: what only some systems can tell. */
 int	 osdep_unix_bound(const struct stat *);
 int	 osdep_unacked(int, size_t *);
+int	 osdep_peercred(int, pid_t *, uid_t *, gid_t *);
 int	 osdep_msg_mark(int);
 bool	 osdep_msg_marked(const struct msghdr *);
 int	 osdep_recv_meta(int, int);
@@ -454,12 +526,8 @@ void	 log_warn_error(const struct sc_error *);
 
 /*
  * session.c: what the modes share: the loop, stdin/stdout, signals, the
- * --max-time limit and the relay of one connection at a time.
+ * --max-time limit, and the relay rules the options make.
  */
-struct sc_session;
-typedef void sc_session_cb(struct sc_session *, enum sc_relay_end,
-    const struct sc_error *);
-
 struct sc_session {
 	const struct sc_opts	*o;
 	struct sc_loop		*loop;
@@ -467,10 +535,7 @@ struct sc_session {
 	int			 signo;		/* terminating signal, or 0 */
 	struct sc_timer		 max_time;
 	struct sc_endpoint	 local;		/* stdin and stdout */
-	struct sc_buf		 stdin_buf;	/* kept across connections */
-	struct sc_endpoint	*peer;
-	struct sc_relay		*relay;
-	sc_session_cb		*done;
+	struct sc_buf		 stdin_buf;	/* for the one stdio relay */
 	bool			 unnamed_warned;
 };
 
@@ -479,12 +544,121 @@ struct sc_session {
 
 int	 session_init(struct sc_session *, const struct sc_opts *,
 	    struct sc_error *);
-int	 session_relay(struct sc_session *, int, const char *,
-	    const struct sc_dgram_cfg *, sc_session_cb *, struct sc_error *);
+void	 session_relay_cfg(const struct sc_opts *, const struct sc_endpoint *,
+	    struct sc_relay_cfg *);
 void	 session_dgram_cfg(const struct sc_session *, int,
 	    struct sc_dgram_cfg *);
-void	 session_close_peer(struct sc_session *);
 int	 session_finish(struct sc_session *);
+
+/*
+ * conn.c: one client (or, in connect mode, the one server) and the handler
+ * serving it. A connection pairs the client's endpoint with the handler's
+ * side (stdin/stdout, a child, a forwarded connection, the broker; or the
+ * client itself, for echo) through one relay.
+ */
+struct sc_server;
+struct sc_conn;
+
+struct sc_handler {
+	const char	*name;
+	/* set c->side and return 0; 1: c->side comes later (conn_ready) */
+	int		(*start)(struct sc_conn *, struct sc_error *);
+	void		(*relay_cfg)(const struct sc_conn *,
+			    struct sc_relay_cfg *);
+	/* the relay is over: true while the handler still holds the slot */
+	bool		(*finish)(struct sc_conn *);
+	/* sockcat ends: let go of everything, now */
+	void		(*stop)(struct sc_conn *);
+};
+
+extern const struct sc_handler sc_handler_stdio;
+extern const struct sc_handler sc_handler_echo;
+extern const struct sc_handler sc_handler_broker;
+extern const struct sc_handler sc_handler_chat;
+extern const struct sc_handler sc_handler_exec;
+extern const struct sc_handler sc_handler_forward;
+
+struct sc_conn {
+	struct sc_server	*srv;
+	unsigned long		 id;
+	struct sc_endpoint	*client;
+	struct sc_endpoint	*side;		/* NULL: the client itself */
+	struct sc_relay		*relay;
+	void			*hstate;	/* the handler's own */
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+	struct sockaddr_storage	 local;
+	socklen_t		 locallen;
+	char			 who[SC_ADDRSTRLEN + 8];	/* for -v */
+	char			 label[SC_ADDRSTRLEN + 32];	/* for errors */
+	bool			 relay_over;
+	bool			 ended;
+	uint64_t		 bytes_in, bytes_out;
+	struct sc_conn		*next, *prev;
+};
+
+struct sc_conn	*conn_new(struct sc_server *, struct sc_endpoint *,
+		    const struct sockaddr *, socklen_t);
+void		 conn_start(struct sc_conn *);
+void		 conn_ready(struct sc_conn *, struct sc_endpoint *);
+void		 conn_abort(struct sc_conn *, const struct sc_error *);
+void		 conn_release(struct sc_conn *);
+void		 conn_shutdown(struct sc_conn *);
+
+/* server.c: serving clients; also the frame of connect mode. */
+struct sc_broker;
+struct sc_acl;
+struct sc_demux;
+
+struct sc_server {
+	struct sc_session	 s;
+	const struct sc_handler	*handler;
+	struct sc_hub		*hub;		/* -k with stdin/stdout */
+	struct sc_broker	*broker;	/* --broker, --chat */
+	struct sc_acl		*acl;
+	struct sc_demux		*demux;		/* -k -u with a handler */
+	struct sc_opts		 target;	/* --forward's target */
+	struct sc_conn		*conns;
+	size_t			 nconns;
+	unsigned long		 nextid;
+	bool			 single;	/* one connection, then end */
+	int			 lfd;		/* listening socket, or -1 */
+	int			 family;
+	bool			 unix_bound;	/* a path to remove at exit */
+	struct stat		 bound;
+	struct sc_timer		 backoff;
+	struct sc_timer		 accept_timer;
+};
+
+int	 server_init(struct sc_server *, const struct sc_opts *,
+	    struct sc_error *);
+struct sc_endpoint *server_client_endpoint(struct sc_server *, int,
+	    const char *, struct sc_dgram_cfg *);
+bool	 server_admit(struct sc_server *, const struct sockaddr *, socklen_t);
+
+/* The handlers' own entry points. */
+void	 forward_target(struct sc_server *, const struct sc_opts *);
+void	 exec_reap(struct sc_server *);
+char	**exec_split(const char *, const char **);
+struct sc_broker *broker_new(struct sc_server *);
+void	 broker_free(struct sc_broker *);
+
+/* acl.c: --allow and --deny. */
+struct sc_acl	*acl_new(void);
+struct sc_acl	*acl_build(const struct sc_opts *, struct sc_error *);
+int		 acl_add(struct sc_acl *, const char *, bool, char *, size_t);
+int		 acl_add_file(struct sc_acl *, const char *, bool, char *,
+		    size_t);
+bool		 acl_permits(const struct sc_acl *, const struct sockaddr *,
+		    socklen_t);
+bool		 acl_syntax_ok(const char *, const char **);
+void		 acl_free(struct sc_acl *);
+
+/* demux.c: a datagram server with -k and a handler: a relay per peer. */
+void	 dgram_demux_start(struct sc_server *);
+void	 dgram_demux_free(struct sc_demux *);
+void	 server_conn_gone(struct sc_server *, struct sc_conn *);
+int	 server_finish(struct sc_server *);
 
 /* mode_connect.c, mode_listen.c: the top-level modes. */
 int	 mode_connect(const struct sc_opts *);

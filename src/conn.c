@@ -1,0 +1,298 @@
+/*
+ * Connections: one client (in connect mode, the one server) and the
+ * handler serving it, joined by one relay. A connection is counted from
+ * its accept until both its relay and its handler are done (an exec
+ * child may outlive its client); then the server hears of it.
+ *
+ * The default handler, stdio, is here: the client talks to stdin and
+ * stdout, directly when it is the only client, through the hub when a
+ * -k server has many.
+ *
+ * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockcat.h"
+
+static int
+stdio_start(struct sc_conn *c, struct sc_error *err)
+{
+	struct sc_server	*srv = c->srv;
+
+	if (srv->hub == NULL) {
+		c->side = &srv->s.local;
+		return 0;
+	}
+	if ((c->side = hub_port(srv->hub)) == NULL) {
+		error_set(err, SC_EXIT_FAIL, ENOMEM, "stdin/stdout for %s",
+		    c->label);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+stdio_relay_cfg(const struct sc_conn *c, struct sc_relay_cfg *cfg)
+{
+	/*
+	 * Through the hub, stdin's EOF comes from the port itself; and a
+	 * client's EOF ends its connection, as in ncat: stdin is everyone's,
+	 * not a reply to it.
+	 */
+	if (c->srv->hub != NULL) {
+		cfg->eof_at_start[SC_DIR_AB] = c->srv->s.o->recv_only;
+		cfg->end_on_eof[SC_DIR_BA] = true;
+	}
+}
+
+static bool
+stdio_finish(struct sc_conn *c)
+{
+	(void)c;
+	return false;
+}
+
+static void
+stdio_stop(struct sc_conn *c)
+{
+	(void)c;
+}
+
+const struct sc_handler sc_handler_stdio = {
+	.name = "stdio",
+	.start = stdio_start,
+	.relay_cfg = stdio_relay_cfg,
+	.finish = stdio_finish,
+	.stop = stdio_stop,
+};
+
+/* A new connection for client, which it owns from now on. */
+struct sc_conn *
+conn_new(struct sc_server *srv, struct sc_endpoint *client,
+    const struct sockaddr *peer, socklen_t peerlen)
+{
+	const struct sc_opts	*o = srv->s.o;
+	struct sc_conn		*c;
+	char			 host[NI_MAXHOST];
+	int			 port;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->srv = srv;
+	c->id = ++srv->nextid;
+	c->client = client;
+	if (peer != NULL && peerlen <= sizeof(c->peer)) {
+		memcpy(&c->peer, peer, peerlen);
+		c->peerlen = peerlen;
+	}
+	c->locallen = sizeof(c->local);
+	if (client->rfd == -1 || sys_getsockname(client->rfd,
+	    (struct sockaddr *)&c->local, &c->locallen) == -1)
+		c->locallen = 0;
+	if (c->peerlen > sizeof(sa_family_t) && peer->sa_family != AF_UNIX) {
+		addr_numeric(peer, peerlen, host, sizeof(host), &port);
+		(void)snprintf(c->who, sizeof(c->who), "%s %d", host, port);
+		(void)snprintf(c->label, sizeof(c->label), "%s port %d (%s)",
+		    host, port, o->proto->name);
+	} else {
+		if (c->peerlen > sizeof(sa_family_t))
+			addr_numeric(peer, peerlen, host, sizeof(host), &port);
+		else
+			(void)snprintf(host, sizeof(host), "%s",
+			    o->unix_path != NULL ? o->unix_path : "?");
+		(void)snprintf(c->who, sizeof(c->who), "%s", host);
+		(void)snprintf(c->label, sizeof(c->label), "%s (%s)", host,
+		    o->proto->name);
+	}
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->nconns++;
+	return c;
+}
+
+static void
+conn_free(struct sc_conn *c)
+{
+	struct sc_server	*srv = c->srv;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->nconns--;
+	free(c);
+	server_conn_gone(srv, NULL);
+}
+
+/* Close both endpoints; the handler may keep the slot a while. */
+static void
+conn_end(struct sc_conn *c)
+{
+	struct sc_server	*srv = c->srv;
+	struct sc_loop		*loop = srv->s.loop;
+
+	if (c->ended)
+		return;
+	c->ended = true;
+	c->relay_over = true;
+	/* a server of many reports each close; one of one, as nc, does not */
+	if (!srv->single && log_level() >= 2)
+		log_verbose(2, "Connection closed on %s, %llu bytes received, "
+		    "%llu bytes sent", c->who,
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out);
+	else if (!srv->single)
+		log_verbose(1, "Connection closed on %s", c->who);
+	relay_free(c->relay);
+	c->relay = NULL;
+	if (c->side != NULL && c->side != c->client) {
+		if (c->side->rfd >= 0)
+			loop_forget(loop, c->side->rfd);
+		if (c->side->wfd >= 0)
+			loop_forget(loop, c->side->wfd);
+		c->side->ops->close(c->side);
+		c->side = NULL;
+	}
+	if (c->client->rfd >= 0)
+		loop_forget(loop, c->client->rfd);
+	c->client->ops->close(c->client);
+	c->client = NULL;
+	if (!srv->handler->finish(c))
+		conn_free(c);
+}
+
+/* The handler is done with a connection whose relay has ended. */
+void
+conn_release(struct sc_conn *c)
+{
+	if (c->relay_over && c->ended)
+		conn_free(c);
+}
+
+static void
+conn_relay_done(struct sc_relay *r, enum sc_relay_end end,
+    const struct sc_error *e, void *arg)
+{
+	struct sc_conn		*c = arg;
+	struct sc_server	*srv = c->srv;
+	struct sc_error		 w;
+	size_t			 left;
+
+	c->bytes_in = relay_bytes(r, SC_DIR_BA);
+	c->bytes_out = relay_bytes(r, SC_DIR_AB);
+	left = relay_pending(r, SC_DIR_AB) + relay_pending(r, SC_DIR_BA);
+	if (end == SC_RELAY_IDLE && left > 0) {
+		error_reason(&w, SC_EXIT_OK, NULL,
+		    "idle timeout: %zu bytes could not be delivered", left);
+		log_warn_error(&w);
+	}
+	if (end == SC_RELAY_ERROR) {
+		log_warn_error(e);
+		if (srv->single)
+			srv->s.status = e->exit;
+	}
+	conn_end(c);
+}
+
+/* The -vv lines for the half-close state machine. */
+static void
+conn_eof(struct sc_relay *r, enum sc_dir d, bool passed, void *arg)
+{
+	const struct sc_conn	*c = arg;
+	const struct sc_proto	*p = c->srv->s.o->proto;
+
+	(void)r;
+	if (d == SC_DIR_AB && p->message && !p->eof)
+		log_verbose(2, "EOF on stdin; datagrams carry no end of file");
+	else if (d == SC_DIR_AB)
+		log_verbose(2, passed ? "EOF on stdin; shutdown(SHUT_WR) sent" :
+		    "EOF on stdin; sending side left open");
+	else
+		log_verbose(2, passed ? "EOF from peer; stdout closed" :
+		    "EOF from peer");
+}
+
+/* The relay between the handler's side and the client. */
+static void
+conn_relay(struct sc_conn *c)
+{
+	struct sc_server	*srv = c->srv;
+	struct sc_relay_cfg	 cfg;
+	struct sc_endpoint	*a = c->side != NULL ? c->side : c->client;
+	struct sc_buf		*ab = a == &srv->s.local ? &srv->s.stdin_buf :
+	    NULL;
+	struct sc_error		 e;
+
+	session_relay_cfg(srv->s.o, &srv->s.local, &cfg);
+	if (srv->handler == &sc_handler_stdio)
+		cfg.on_eof = conn_eof;
+	srv->handler->relay_cfg(c, &cfg);
+	c->relay = relay_new(srv->s.loop, &cfg, a, c->client, ab,
+	    conn_relay_done, c);
+	if (c->relay == NULL) {
+		error_set(&e, SC_EXIT_FAIL, ENOMEM, "relay for %s", c->label);
+		conn_abort(c, &e);
+		return;
+	}
+	(void)relay_start(c->relay);
+}
+
+/* The handler's side is ready (a forwarded connection was made). */
+void
+conn_ready(struct sc_conn *c, struct sc_endpoint *side)
+{
+	c->side = side;
+	conn_relay(c);
+}
+
+/* The handler could not serve the client: say why, close it. */
+void
+conn_abort(struct sc_conn *c, const struct sc_error *e)
+{
+	log_warn_error(e);
+	if (c->srv->single)
+		c->srv->s.status = e->exit;
+	conn_end(c);
+}
+
+/* Let the handler serve the new connection. */
+void
+conn_start(struct sc_conn *c)
+{
+	struct sc_error	 e;
+
+	switch (c->srv->handler->start(c, &e)) {
+	case -1:
+		conn_abort(c, &e);
+		break;
+	case 0:
+		conn_relay(c);
+		break;
+	default:
+		break;		/* conn_ready() comes later */
+	}
+}
+
+/* sockcat is ending: end the connection now, children and all. */
+void
+conn_shutdown(struct sc_conn *c)
+{
+	c->srv->handler->stop(c);
+	if (!c->ended)
+		conn_end(c);
+	else
+		conn_free(c);
+}

@@ -1,0 +1,409 @@
+/*
+ * The exec handler: one child per connection (-e PROG ARGS, split into
+ * words without a shell; -c CMD, through /bin/sh), its stdin and stdout
+ * on pipes relayed to the client. Every descriptor sockcat holds is
+ * close-on-exec, so a child sees its own pipes and nothing else. The
+ * client's end of file closes the child's stdin; the child's output is
+ * relayed to its end. Children are reaped as they exit; a connection
+ * keeps its --max-conns slot until its child is gone.
+ *
+ * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sockcat.h"
+
+extern char **environ;
+
+struct exec_child {
+	pid_t		 pid;		/* 0 once reaped */
+};
+
+/* The child's end of the relay: two pipes, ours non-blocking. */
+static ssize_t
+child_read(struct sc_endpoint *ep, void *buf, size_t len)
+{
+	return sys_read(ep->rfd, buf, len);
+}
+
+static ssize_t
+child_write(struct sc_endpoint *ep, const void *buf, size_t len)
+{
+	return sys_write(ep->wfd, buf, len);
+}
+
+/* The client's end of file: close the child's stdin. */
+static int
+child_shutdown_wr(struct sc_endpoint *ep)
+{
+	if (ep->wfd != -1)
+		(void)sys_close(ep->wfd);
+	ep->wfd = -1;
+	return 0;
+}
+
+static void
+child_close(struct sc_endpoint *ep)
+{
+	if (ep->rfd != -1)
+		(void)sys_close(ep->rfd);
+	if (ep->wfd != -1)
+		(void)sys_close(ep->wfd);
+	free(ep);
+}
+
+static const struct sc_endpoint_ops child_ops = {
+	.read = child_read,
+	.write = child_write,
+	.shutdown_wr = child_shutdown_wr,
+	.close = child_close,
+};
+
+/*
+ * Split cmd into words as sh would, without expanding anything: blanks
+ * separate words; 'single quotes' keep everything; "double quotes" keep
+ * everything but \\, \", \$ and \`, which lose their backslash; outside
+ * quotes a backslash keeps the next character. Returns a NULL-ended
+ * vector in one allocation, or NULL with *errstr.
+ */
+char **
+exec_split(const char *cmd, const char **errstr)
+{
+	size_t	 n = strlen(cmd), words = 0;
+	char	**argv, *out;
+	char	 q = 0;
+	bool	 inword = false;
+
+	argv = malloc((n / 2 + 2) * sizeof(char *) + n + 1);
+	if (argv == NULL) {
+		*errstr = "out of memory";
+		return NULL;
+	}
+	out = (char *)(argv + n / 2 + 2);
+	for (; *cmd != '\0'; cmd++) {
+		char	 ch = *cmd;
+
+		if (q == 0 && (ch == ' ' || ch == '\t' || ch == '\n')) {
+			if (inword)
+				*out++ = '\0';
+			inword = false;
+			continue;
+		}
+		if (!inword) {
+			argv[words++] = out;
+			inword = true;
+		}
+		if (q == 0 && (ch == '\'' || ch == '"'))
+			q = ch;
+		else if (q != 0 && ch == q)
+			q = 0;
+		else if (ch == '\\' && q != '\'' && cmd[1] != '\0' &&
+		    (q == 0 || strchr("\\\"$`", cmd[1]) != NULL))
+			*out++ = *++cmd;
+		else
+			*out++ = ch;
+	}
+	if (inword)
+		*out = '\0';
+	argv[words] = NULL;
+	if (q != 0 || words == 0) {
+		*errstr = q != 0 ? "unterminated quote" : "empty command";
+		free(argv);
+		return NULL;
+	}
+	*errstr = NULL;
+	return argv;
+}
+
+static int
+env_add(char **env, size_t *n, const char *name, const char *value)
+{
+	size_t	 len = strlen(name) + strlen(value) + 2;
+
+	if ((env[*n] = malloc(len)) == NULL)
+		return -1;
+	(void)snprintf(env[*n], len, "%s=%s", name, value);
+	(*n)++;
+	return 0;
+}
+
+static void
+env_addr(char **env, size_t *n, const char *kind,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	char	 host[NI_MAXHOST], name[32], port[16];
+	int	 p;
+
+	if (len <= sizeof(sa_family_t))
+		return;
+	addr_numeric((const struct sockaddr *)ss, len, host, sizeof(host), &p);
+	(void)snprintf(name, sizeof(name), "SOCKCAT_%s_ADDR", kind);
+	(void)env_add(env, n, name, host);
+	if (p < 0)
+		return;
+	(void)snprintf(name, sizeof(name), "SOCKCAT_%s_PORT", kind);
+	(void)snprintf(port, sizeof(port), "%d", p);
+	(void)env_add(env, n, name, port);
+}
+
+/*
+ * The child's environment: ours, without socket activation's variables
+ * or stale SOCKCAT_*, plus what describes this connection.
+ */
+static char **
+exec_env(const struct sc_conn *c)
+{
+	char		**env;
+	size_t		 n = 0, i, cnt = 0;
+	char		 v[32];
+	pid_t		 pid;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	while (environ[cnt] != NULL)
+		cnt++;
+	if ((env = calloc(cnt + 16, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; i < cnt; i++) {
+		if (strncmp(environ[i], "SOCKCAT_", 8) == 0 ||
+		    strncmp(environ[i], "LISTEN_", 7) == 0)
+			continue;
+		if ((env[n] = strdup(environ[i])) != NULL)
+			n++;
+	}
+	(void)env_add(env, &n, "SOCKCAT_PROTO", c->srv->s.o->proto->name);
+	env_addr(env, &n, "REMOTE", &c->peer, c->peerlen);
+	env_addr(env, &n, "LOCAL", &c->local, c->locallen);
+	if (c->client->rfd != -1 &&
+	    osdep_peercred(c->client->rfd, &pid, &uid, &gid) == 0) {
+		(void)snprintf(v, sizeof(v), "%ld", (long)pid);
+		(void)env_add(env, &n, "SOCKCAT_PEER_PID", v);
+		(void)snprintf(v, sizeof(v), "%ld", (long)uid);
+		(void)env_add(env, &n, "SOCKCAT_PEER_UID", v);
+		(void)snprintf(v, sizeof(v), "%ld", (long)gid);
+		(void)env_add(env, &n, "SOCKCAT_PEER_GID", v);
+	}
+	env[n] = NULL;
+	return env;
+}
+
+static void
+env_free(char **env)
+{
+	size_t	 i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* Start the child with its stdin on in[0] and stdout on out[1]. */
+static int
+exec_spawn(const struct sc_opts *o, char **env, int in, int out,
+    pid_t *pid)
+{
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 at;
+	sigset_t			 none, dfl;
+	char				*shargv[4], **argv;
+	const char			*errstr;
+	int				 rv;
+
+	if (o->handler == SC_HANDLER_SH_EXEC) {
+		shargv[0] = (char *)(uintptr_t)"sh";
+		shargv[1] = (char *)(uintptr_t)"-c";
+		shargv[2] = (char *)(uintptr_t)o->exec_cmd;
+		shargv[3] = NULL;
+		argv = shargv;
+	} else if ((argv = exec_split(o->exec_cmd, &errstr)) == NULL)
+		return EINVAL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	if (o->exec_stderr)
+		posix_spawn_file_actions_adddup2(&fa, out, STDERR_FILENO);
+	/* signals we ignore or catch must not stay so in the child */
+	posix_spawnattr_init(&at);
+	sigemptyset(&none);
+	sigfillset(&dfl);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &dfl);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF);
+	rv = o->handler == SC_HANDLER_SH_EXEC ?
+	    posix_spawn(pid, "/bin/sh", &fa, &at, argv, env) :
+	    posix_spawnp(pid, argv[0], &fa, &at, argv, env);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	if (argv != shargv)
+		free(argv);
+	return rv;
+}
+
+static int
+exec_pipes(int in[2], int out[2])
+{
+	in[0] = in[1] = out[0] = out[1] = -1;
+	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
+	    sys_set_nonblock(in[1], true) == -1 ||
+	    sys_set_nonblock(out[0], true) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+exec_close4(int in[2], int out[2])
+{
+	int	 i;
+
+	for (i = 0; i < 2; i++) {
+		if (in[i] != -1)
+			(void)sys_close(in[i]);
+		if (out[i] != -1)
+			(void)sys_close(out[i]);
+	}
+}
+
+static int
+exec_start(struct sc_conn *c, struct sc_error *err)
+{
+	const struct sc_opts	*o = c->srv->s.o;
+	struct exec_child	*ch;
+	struct sc_endpoint	*ep;
+	char			**env;
+	int			 in[2], out[2], rv;
+
+	if ((ch = calloc(1, sizeof(*ch))) == NULL ||
+	    (ep = calloc(1, sizeof(*ep))) == NULL) {
+		free(ch);
+		error_set(err, SC_EXIT_FAIL, ENOMEM, "exec for %s", c->label);
+		return -1;
+	}
+	if (exec_pipes(in, out) == -1 || (env = exec_env(c)) == NULL) {
+		error_set(err, SC_EXIT_FAIL, errno, "pipe for %s", c->label);
+		exec_close4(in, out);
+		free(ch);
+		free(ep);
+		return -1;
+	}
+	rv = exec_spawn(o, env, in[0], out[1], &ch->pid);
+	env_free(env);
+	(void)sys_close(in[0]);
+	(void)sys_close(out[1]);
+	if (rv != 0) {
+		error_set(err, SC_EXIT_FAIL, rv, "exec \"%s\"", o->exec_cmd);
+		(void)sys_close(in[1]);
+		(void)sys_close(out[0]);
+		free(ch);
+		free(ep);
+		return -1;
+	}
+	ep->ops = &child_ops;
+	ep->rfd = out[0];
+	ep->wfd = in[1];
+	(void)snprintf(ep->rname, sizeof(ep->rname), "read from child %ld",
+	    (long)ch->pid);
+	(void)snprintf(ep->wname, sizeof(ep->wname), "write to child %ld",
+	    (long)ch->pid);
+	c->hstate = ch;
+	c->side = ep;
+	return 0;
+}
+
+static void
+exec_relay_cfg(const struct sc_conn *c, struct sc_relay_cfg *cfg)
+{
+	int	 d;
+
+	(void)c;
+	for (d = 0; d < 2; d++) {
+		cfg->read_src[d] = true;
+		cfg->eof_at_start[d] = false;
+		cfg->shut_dst[d] = true;
+		cfg->discard[d] = false;
+		cfg->end_on_eof[d] = false;
+		cfg->quit_after_eof_ms[d] = SC_NO_TIMEOUT;
+		cfg->idle_after_eof_ms[d] = SC_NO_TIMEOUT;
+	}
+}
+
+/* The relay is over; the connection waits for its child to exit. */
+static bool
+exec_finish(struct sc_conn *c)
+{
+	struct exec_child	*ch = c->hstate;
+
+	if (ch != NULL && ch->pid > 0)
+		return true;
+	free(ch);
+	c->hstate = NULL;
+	return false;
+}
+
+/* At sockcat's end: children still running are told to stop. */
+static void
+exec_stop(struct sc_conn *c)
+{
+	struct exec_child	*ch = c->hstate;
+
+	if (ch != NULL && ch->pid > 0)
+		(void)kill(ch->pid, SIGTERM);
+	free(ch);
+	c->hstate = NULL;
+}
+
+/* SIGCHLD: reap every child that exited; free what waited for it. */
+void
+exec_reap(struct sc_server *srv)
+{
+	struct sc_conn		*c, *next;
+	struct exec_child	*ch;
+	pid_t			 pid;
+	int			 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (c = srv->conns; c != NULL; c = next) {
+			next = c->next;
+			ch = c->hstate;
+			if (ch == NULL || ch->pid != pid)
+				continue;
+			ch->pid = 0;
+			if (WIFSIGNALED(status))
+				log_verbose(2, "Child %ld of %s killed by "
+				    "signal %d", (long)pid, c->who,
+				    WTERMSIG(status));
+			else
+				log_verbose(2, "Child %ld of %s exited with "
+				    "status %d", (long)pid, c->who,
+				    WEXITSTATUS(status));
+			if (c->ended) {
+				free(ch);
+				c->hstate = NULL;
+				conn_release(c);
+			}
+			break;
+		}
+	}
+}
+
+const struct sc_handler sc_handler_exec = {
+	.name = "exec",
+	.start = exec_start,
+	.relay_cfg = exec_relay_cfg,
+	.finish = exec_finish,
+	.stop = exec_stop,
+};
