@@ -104,7 +104,12 @@ conn_new(struct sc_server *srv, struct sc_endpoint *client,
 		(void)snprintf(c->label, sizeof(c->label), "%s port %d (%s)",
 		    host, port, o->proto->name);
 	} else {
-		if (c->peerlen > sizeof(sa_family_t))
+		/*
+		 * A UNIX connection is shown by the listening path, as nc
+		 * does: a client's own name is rarely set, and may change
+		 * (the kernel names it when it asks for credentials).
+		 */
+		if (c->peerlen > sizeof(sa_family_t) && !o->proto->accepts)
 			addr_numeric(peer, peerlen, host, sizeof(host), &port);
 		else
 			(void)snprintf(host, sizeof(host), "%s",
