@@ -336,8 +336,11 @@ server_serve(struct sc_server *srv, int fd, const struct sockaddr *sa,
 		return;
 	}
 	endpoint_label(c->client, c->label);
-	log_verbose(1, "Connection received on %s", c->who);
-	if (srv->single)
+	/* an unbound UNIX datagram sender has no name to show */
+	if (srv->s.o->proto->accepts || len > sizeof(sa_family_t))
+		log_verbose(1, "Connection received on %s", c->who);
+	/* a datagram "listener" is the connection's own socket */
+	if (srv->single && srv->s.o->proto->accepts)
 		server_close_listener(srv);
 	conn_start(c);
 }
