@@ -197,7 +197,7 @@ addr_numeric(const struct sockaddr *sa, socklen_t len, char *host,
 const char *
 addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 {
-	char	 host[NI_MAXHOST];
+	char	 host[SC_HOSTLEN];
 	int	 port;
 
 	addr_numeric(sa, len, host, sizeof(host), &port);

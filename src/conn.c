@@ -82,7 +82,7 @@ conn_new(struct sc_server *srv, struct sc_endpoint *client,
 {
 	const struct sc_opts	*o = srv->s.o;
 	struct sc_conn		*c;
-	char			 host[NI_MAXHOST];
+	char			 host[SC_HOSTLEN];
 	int			 port;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)

@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +144,7 @@ static void
 env_addr(char **env, size_t *n, const char *kind,
     const struct sockaddr_storage *ss, socklen_t len)
 {
-	char	 host[NI_MAXHOST], name[32], port[16];
+	char	 host[SC_HOSTLEN], name[32], port[16];
 	int	 p;
 
 	if (len <= sizeof(sa_family_t))
@@ -211,17 +210,50 @@ env_free(char **env)
 	free(env);
 }
 
-/* Start the child with its stdin on in[0] and stdout on out[1]. */
-static int
-exec_spawn(const struct sc_opts *o, char **env, int in, int out,
-    pid_t *pid)
+/*
+ * In the child, after fork: descriptors in place, every signal at its
+ * default and none blocked, then exec. (posix_spawn() in glibc leaves its
+ * own internal signals ignored in the child; a plain fork does not.) An
+ * exec failure is reported through errfd, which the exec closes.
+ */
+static void __attribute__((__noreturn__))
+exec_child(const struct sc_opts *o, char **argv, char **env, int in, int out,
+    int errfd)
 {
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 at;
-	sigset_t			 none, dfl;
-	char				*shargv[4], **argv;
-	const char			*errstr;
-	int				 rv;
+	struct sigaction	 sa;
+	sigset_t		 none;
+	int			 sig, e;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(in, STDIN_FILENO) == -1 || dup2(out, STDOUT_FILENO) == -1 ||
+	    (o->exec_stderr && dup2(out, STDERR_FILENO) == -1))
+		goto fail;
+	if (o->handler == SC_HANDLER_SH_EXEC)
+		(void)execve("/bin/sh", argv, env);
+	else
+		(void)execvpe(argv[0], argv, env);
+fail:
+	e = errno;
+	(void)write(errfd, &e, sizeof(e));
+	_exit(127);
+}
+
+/*
+ * Start the child with its stdin on in and stdout on out. Returns 0, or
+ * an errno value (the exec's own, when the program cannot be run).
+ */
+static int
+exec_spawn(const struct sc_opts *o, char **env, int in, int out, pid_t *pid)
+{
+	char		*shargv[4], **argv;
+	const char	*errstr;
+	int		 ep[2], e = 0;
+	ssize_t		 n;
 
 	if (o->handler == SC_HANDLER_SH_EXEC) {
 		shargv[0] = (char *)(uintptr_t)"sh";
@@ -231,27 +263,32 @@ exec_spawn(const struct sc_opts *o, char **env, int in, int out,
 		argv = shargv;
 	} else if ((argv = exec_split(o->exec_cmd, &errstr)) == NULL)
 		return EINVAL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
-	if (o->exec_stderr)
-		posix_spawn_file_actions_adddup2(&fa, out, STDERR_FILENO);
-	/* signals we ignore or catch must not stay so in the child */
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigfillset(&dfl);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &dfl);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF);
-	rv = o->handler == SC_HANDLER_SH_EXEC ?
-	    posix_spawn(pid, "/bin/sh", &fa, &at, argv, env) :
-	    posix_spawnp(pid, argv[0], &fa, &at, argv, env);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		e = errno;
+		goto out;
+	}
+	if ((*pid = fork()) == -1)
+		e = errno;
+	else if (*pid == 0) {
+		(void)close(ep[0]);
+		exec_child(o, argv, env, in, out, ep[1]);
+	}
+	(void)close(ep[1]);
+	/* the exec closes ep[1] on success; a failure writes its errno */
+	if (*pid > 0) {
+		do
+			n = read(ep[0], &e, sizeof(e));
+		while (n == -1 && errno == EINTR);
+		if (n != (ssize_t)sizeof(e))
+			e = 0;
+		else
+			(void)waitpid(*pid, NULL, 0);
+	}
+	(void)close(ep[0]);
+out:
 	if (argv != shargv)
 		free(argv);
-	return rv;
+	return e;
 }
 
 static int

@@ -50,6 +50,7 @@ struct relay_dir {
 	struct sc_endpoint	*dst;
 	struct sc_buf		*buf;
 	struct sc_buf		 own;		/* used when no buffer was given */
+	size_t			 ownsize;	/* its size once allocated */
 	enum dir_state		 state;
 	bool			 shut;		/* pass EOF on when drained */
 	bool			 eof;		/* the source is at EOF */
@@ -103,6 +104,10 @@ relay_new(struct sc_loop *loop, const struct sc_relay_cfg *cfg,
 		a->owner = r;
 	if (b->virt)
 		b->owner = r;
+	/*
+	 * A relay's own buffers are allocated when data comes and freed when
+	 * they drain, so that an idle connection costs no buffer memory.
+	 */
 	for (d = 0; d < 2; d++) {
 		size_t	 size = SC_BUFSIZE;
 
@@ -111,10 +116,7 @@ relay_new(struct sc_loop *loop, const struct sc_relay_cfg *cfg,
 		/* room for two whole messages, when the source has them */
 		if (r->dir[d].src->rmin > 1 && size < 2 * r->dir[d].src->rmin)
 			size = 2 * r->dir[d].src->rmin;
-		if (buf_init(&r->dir[d].own, size) == -1) {
-			relay_free(r);
-			return NULL;
-		}
+		r->dir[d].ownsize = size;
 		r->dir[d].buf = &r->dir[d].own;
 	}
 	return r;
@@ -303,8 +305,11 @@ relay_write(struct sc_relay *r, struct relay_dir *dir)
 		if (dir->dst->wmax != 0)
 			break;		/* wait for POLLOUT before the next */
 	}
-	if (b->len == 0)
+	if (b->len == 0) {
 		b->off = 0;
+		if (b == &dir->own)
+			buf_free(b);	/* idle again: give the memory back */
+	}
 	return true;
 }
 
@@ -334,11 +339,14 @@ relay_rmin(const struct relay_dir *dir)
 static bool
 relay_can_read(const struct relay_dir *dir)
 {
+	size_t	 size;
+
 	if (dir->state != DIR_OPEN)
 		return false;
 	if (dir->dst->whole_writes)
 		return dir->buf->len == 0;
-	return dir->buf->size - dir->buf->len >= relay_rmin(dir);
+	size = dir->buf->data != NULL ? dir->buf->size : dir->ownsize;
+	return size - dir->buf->len >= relay_rmin(dir);
 }
 
 /* Read once from direction d's source: bytes read, 0 at EOF, or -1. */
@@ -352,6 +360,11 @@ relay_read(struct sc_relay *r, int d)
 
 	size_t			 room;
 
+	if (b->data == NULL && buf_init(b, dir->ownsize) == -1) {
+		relay_fail(r, NULL, "allocate a buffer", errno);
+		dir->state = DIR_DONE;
+		return -1;
+	}
 	if (b->off > 0 && b->size - b->off - b->len < relay_rmin(dir)) {
 		memmove(b->data, b->data + b->off, b->len);
 		b->off = 0;

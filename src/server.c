@@ -188,7 +188,7 @@ static int
 server_announce(struct sc_server *srv, struct sc_error *err)
 {
 	const struct sc_opts	*o = srv->s.o;
-	char			 host[NI_MAXHOST];
+	char			 host[SC_HOSTLEN];
 	int			 port;
 
 	if (sock_local(srv->lfd, host, sizeof(host), &port) == -1) {
@@ -277,7 +277,7 @@ server_admit(struct sc_server *srv, const struct sockaddr *sa,
     socklen_t len)
 {
 	const struct sc_opts	*o = srv->s.o;
-	char			 host[NI_MAXHOST];
+	char			 host[SC_HOSTLEN];
 	int			 port;
 
 	if (srv->acl != NULL && !acl_permits(srv->acl, sa, len)) {

@@ -145,7 +145,7 @@ static const char *
 session_peer_str(const struct sc_session *s, const struct sc_dgram_meta *m,
     char *buf, size_t size)
 {
-	char	 host[NI_MAXHOST];
+	char	 host[SC_HOSTLEN];
 	int	 port;
 
 	if (m->fromlen == 0) {

@@ -224,7 +224,9 @@ enum sc_opts_result opts_parse(int, char **, struct sc_opts *, char *, size_t);
 int	 opts_duration(const char *, int64_t *, const char **);
 
 /* addr.c */
-#define SC_ADDRSTRLEN	(NI_MAXHOST + 16)
+/* A numeric address or UNIX path; with its port, as messages show them. */
+#define SC_HOSTLEN	112
+#define SC_ADDRSTRLEN	(SC_HOSTLEN + 16)
 
 int	 addr_parse_port(const char *, const char *, bool, int *,
 	    const char **);
