@@ -26,8 +26,10 @@ See bench/README.md.
 """
 
 import argparse
+import atexit
 import ctypes
 import errno
+import hashlib
 import json
 import multiprocessing
 import os
@@ -38,6 +40,7 @@ import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -113,15 +116,21 @@ def become_subreaper():
         pass
 
 
-def reap_orphans():
-    """Reap any exited child (orphans re-parented to us); never blocks."""
-    while True:
+def reap_orphans(exclude=()):
+    """Reap our exited children (orphans re-parented to us, the subreaper)
+    other than the pids in exclude; never blocks.  Returns the CPU seconds
+    the reaped processes used (with their own reaped children)."""
+    cpu = 0.0
+    for pid in children_of(os.getpid()):
+        if pid in exclude:
+            continue
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            got, _, ru = os.wait4(pid, os.WNOHANG)
         except ChildProcessError:
-            return
-        if pid == 0:
-            return
+            continue
+        if got:
+            cpu += ru.ru_utime + ru.ru_stime
+    return cpu
 
 
 def proc_table():
@@ -145,10 +154,37 @@ def proc_table():
     return table
 
 
+def children_of(pid):
+    """Child pids of pid, from /proc/PID/task/*/children."""
+    out = []
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, tid), "rb") as f:
+                out.extend(int(x) for x in f.read().split())
+        except (OSError, ValueError):
+            pass
+    return out
+
+
 def descendants(root, table=None):
-    """root and every descendant of it, by ppid links."""
+    """root and every descendant of it (by ppid links in /proc/*/stat; if
+    table is None, walks /proc/PID/task/*/children instead, which costs
+    only the size of the tree)."""
     if table is None:
-        table = proc_table()
+        if not os.path.exists("/proc/%d/task/%d/children" % (root, root)):
+            table = proc_table()
+        else:
+            out, todo = [], [root]
+            while todo:
+                pid = todo.pop()
+                if os.path.exists("/proc/%d" % pid):
+                    out.append(pid)
+                    todo.extend(children_of(pid))
+            return out, None
     children = {}
     for pid, (ppid, _, _) in table.items():
         children.setdefault(ppid, []).append(pid)
@@ -172,20 +208,35 @@ def read_kb(path, key):
     return 0
 
 
-def tree_memory(root):
+def tree_memory(root, pss=True):
     """(process count, sum of VmRSS kB, sum of Pss kB) over root's tree."""
     pids, _ = descendants(root)
-    rss = pss = 0
+    rss_kb = pss_kb = 0
     for pid in pids:
-        rss += read_kb("/proc/%d/status" % pid, b"VmRSS:")
-        pss += read_kb("/proc/%d/smaps_rollup" % pid, b"Pss:")
-    return len(pids), rss, pss
+        rss_kb += read_kb("/proc/%d/status" % pid, b"VmRSS:")
+        if pss:
+            pss_kb += read_kb("/proc/%d/smaps_rollup" % pid, b"Pss:")
+    return len(pids), rss_kb, pss_kb
+
+
+def proc_cpu_ticks(pid):
+    """utime + stime + cutime + cstime of pid, in clock ticks."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            data = f.read()
+    except OSError:
+        return 0
+    rest = data[data.rfind(b")") + 2:].split()
+    try:
+        return sum(int(x) for x in rest[11:15])
+    except ValueError:
+        return 0
 
 
 def tree_cpu_seconds(root):
     """CPU used by root's tree: live processes plus children they reaped."""
-    pids, table = descendants(root)
-    return sum(table[p][2] for p in pids) / CLK_TCK
+    pids, _ = descendants(root)
+    return sum(proc_cpu_ticks(p) for p in pids) / CLK_TCK
 
 
 # --------------------------------------------------------------------------
@@ -215,8 +266,61 @@ def listening(port):
     return False
 
 
-class ServerDied(Exception):
-    pass
+NETLINK_SOCK_DIAG = 4
+SOCK_DIAG_BY_FAMILY = 20
+TCP_SYN_RECV, TCP_LISTEN, TCP_NEW_SYN_RECV = 3, 10, 12
+
+
+def unaccepted(port, synrecv=False):
+    """Connections to 127.0.0.1:port the server has not accept()ed yet.
+
+    Asks the kernel over NETLINK_SOCK_DIAG: the listener's accept queue
+    length and, with synrecv, also the handshakes stuck in SYN_RECV (the
+    client thinks it is connected, but the final ACK was dropped because
+    the queue was full; listing those walks every TCP socket, so it costs
+    milliseconds, not microseconds).  None if sock_diag is unavailable."""
+    try:
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM,
+                          NETLINK_SOCK_DIAG)
+    except OSError:
+        return None
+    try:
+        states = 1 << TCP_LISTEN
+        if synrecv:
+            states |= (1 << TCP_SYN_RECV) | (1 << TCP_NEW_SYN_RECV)
+        req = struct.pack("=BBBBI", socket.AF_INET, socket.IPPROTO_TCP, 0, 0,
+                          states)
+        req += struct.pack("!HH", port, 0) + b"\0" * 32
+        req += struct.pack("=III", 0, 0xffffffff, 0xffffffff)
+        hdr = struct.pack("=IHHII", 16 + len(req), SOCK_DIAG_BY_FAMILY,
+                          0x301, 1, 0)        # NLM_F_REQUEST | NLM_F_DUMP
+        s.sendto(hdr + req, (0, 0))
+        count = 0
+        while True:
+            data = s.recv(1 << 20)
+            off = 0
+            while off + 16 <= len(data):
+                ln, typ = struct.unpack_from("=IH", data, off)
+                if typ == 3:                  # NLMSG_DONE
+                    return count
+                if typ == 2:                  # NLMSG_ERROR
+                    return None
+                state = data[off + 17]
+                sport = struct.unpack_from("!H", data, off + 20)[0]
+                if sport == port:
+                    if state == TCP_LISTEN:
+                        count += struct.unpack_from("=I", data, off + 72)[0]
+                    elif state in (TCP_SYN_RECV, TCP_NEW_SYN_RECV):
+                        count += 1
+                if ln < 16:
+                    return None
+                off += (ln + 3) & ~3
+            if not data:
+                return None
+    except OSError:
+        return None
+    finally:
+        s.close()
 
 
 class Server:
@@ -302,7 +406,7 @@ class Server:
                     self.proc.wait(timeout=0.05)
                 except subprocess.TimeoutExpired:
                     pass
-                reap_orphans()
+                reap_orphans(protected_pids())
                 try:
                     os.killpg(pgid, 0)
                 except ProcessLookupError:
@@ -310,7 +414,7 @@ class Server:
             else:
                 continue
             break
-        reap_orphans()
+        reap_orphans(protected_pids())
         if self in LIVE_SERVERS:
             LIVE_SERVERS.remove(self)
         self.proc = None
@@ -318,6 +422,13 @@ class Server:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def protected_pids():
+    """Our children that only their owners may reap: servers (Popen) and
+    load-generator workers (multiprocessing)."""
+    return {w.pid for w in LIVE_WORKERS} | {
+        s.proc.pid for s in LIVE_SERVERS if s.proc is not None}
 
 
 def kill_everything():
@@ -334,7 +445,7 @@ def kill_everything():
             s.cleanup()
         except Exception:
             pass
-    reap_orphans()
+    reap_orphans(protected_pids())
 
 
 # --------------------------------------------------------------------------
@@ -344,6 +455,15 @@ CONNECTING, WAIT_ECHO, OPEN, CLOSED = range(4)
 
 
 def idle_phase(server, args):
+    """Open args.conns connections and keep them open; see module doc.
+
+    At most args.window connections are in flight at once: connecting,
+    waiting for their echo, or (broker, which sends nothing back) connected
+    but not yet accept()ed by the server, as the kernel reports it.  Keeping
+    the window below every server's listen backlog (socat 5, ncat 10,
+    sockcat 128) means no SYN is dropped for a full accept queue, so the
+    phase measures how many connections a server holds, not the client's
+    SYN retransmission timer."""
     n = args.conns
     echo = server.spec["kind"] == "echo"
     ep = select.epoll(sizehint=n + 16)
@@ -352,14 +472,19 @@ def idle_phase(server, args):
     connect_failed = closed_by_server = 0
     errs = {}
     pending = 0
-    note = ""
+    notes = []
     t0 = time.monotonic()
     deadline = t0 + args.phase_timeout
     last_progress = t0
-    t_all = None
+    unacc, unacc_t = 0, 0.0      # broker: connected but not yet accepted
+    has_diag = unaccepted(server.port) is not None
+    exited_noted = False
+    sample = None                # (established, processes, RSS kB), while
+    sample_t = t0                # the tree is small, in case the server dies
 
     def err(code):
-        name = errno.errorcode.get(code, str(code))
+        name = errno.errorcode.get(code, str(code)) \
+            if isinstance(code, int) else str(code)
         errs[name] = errs.get(name, 0) + 1
 
     def drop(fd, state):
@@ -371,10 +496,49 @@ def idle_phase(server, args):
         sock.close()
         conns[fd][1] = state
 
+    def on_readable(fd):
+        """Data, end of file or error on a connection past CONNECTING."""
+        nonlocal answered, pending, closed_by_server, last_progress
+        c = conns[fd]
+        if c[1] == CLOSED:
+            return None
+        try:
+            data = c[0].recv(65536)
+        except OSError as e:
+            err(e.errno)
+            data = b""
+        if not data:
+            if c[1] == WAIT_ECHO:
+                pending -= 1
+            closed_by_server += 1
+            last_progress = time.monotonic()
+            drop(fd, CLOSED)
+            return None
+        if c[1] == WAIT_ECHO:
+            c[2] += data
+            if len(c[2]) >= len(c[3]):
+                if c[2] == c[3]:
+                    answered += 1
+                else:
+                    err("bad-echo")
+                c[1] = OPEN
+                c[2] = b""
+                pending -= 1
+                last_progress = time.monotonic()
+            return None
+        return data
+
     while True:
         now = time.monotonic()
-        # open new connections, at most args.window in flight at once
-        while pending < args.window and started < n:
+        if not echo and has_diag and (unacc or now - unacc_t > 0.05):
+            u = unaccepted(server.port, synrecv=(pending == 0
+                                                 and started >= n))
+            if u is not None:
+                if u < unacc:
+                    last_progress = now
+                unacc, unacc_t = u, now
+        # open new connections while fewer than args.window are in flight
+        while pending + unacc < args.window and started < n:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setblocking(False)
             rc = s.connect_ex((HOST, server.port))
@@ -388,138 +552,122 @@ def idle_phase(server, args):
             conns[s.fileno()] = [s, CONNECTING, b"", None]
             ep.register(s.fileno(), select.EPOLLOUT)
             pending += 1
-        if pending == 0 and started >= n:
+        if pending == 0 and started >= n and (echo or unacc == 0):
             break
         if now > deadline:
-            note = "phase timeout (%ds) with %d in flight" % (
-                args.phase_timeout, pending)
+            notes.append("phase timeout (%ds) with %d in flight" % (
+                args.phase_timeout, pending + unacc))
             break
         if now - last_progress > args.stall:
-            note = "no progress for %ds with %d in flight" % (args.stall,
-                                                             pending)
+            notes.append("no progress for %ds with %d in flight" % (
+                args.stall, pending + unacc))
             break
-        if not server.alive():
-            note = "server exited (status %s)" % server.proc.returncode
-            # keep draining: in-flight connections fail fast now
-        for fd, ev in ep.poll(0.1):
+        if server.alive() and (sample is None or (sample[1] <= 64 and (
+                now - sample_t >= 0.2 or established - sample[0] >= 100))):
+            sample_t = now
+            np_, rss_, _ = tree_memory(server.proc.pid, pss=False)
+            if server.alive():
+                sample = (established, np_, rss_)
+        if not exited_noted and not server.alive():
+            exited_noted = True      # keep draining: the rest fail fast now
+            notes.append("server exited (status %s) after %d connections"
+                         % (server.proc.returncode, established))
+        throttled = unacc and pending + unacc >= args.window
+        for fd, ev in ep.poll(0.0005 if throttled else 0.05):
             c = conns[fd]
-            sock, state = c[0], c[1]
-            if state == CONNECTING:
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                last_progress = time.monotonic()
-                if code:
-                    err(code)
-                    connect_failed += 1
-                    pending -= 1
-                    drop(fd, CLOSED)
-                    continue
-                established += 1
-                if echo:
-                    msg = b"idle %09d\n" % started
-                    c[3] = msg
-                    try:
-                        sock.send(msg)
-                    except OSError as e:
-                        err(e.errno)
-                        closed_by_server += 1
-                        pending -= 1
-                        drop(fd, CLOSED)
-                        continue
-                    c[1] = WAIT_ECHO
-                else:
-                    c[1] = OPEN
-                    pending -= 1
-                ep.modify(fd, select.EPOLLIN | select.EPOLLRDHUP)
-            else:
+            if c[1] != CONNECTING:
+                on_readable(fd)
+                continue
+            sock = c[0]
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            last_progress = time.monotonic()
+            pending -= 1
+            if code:
+                err(code)
+                connect_failed += 1
+                drop(fd, CLOSED)
+                continue
+            established += 1
+            if echo:
+                msg = b"idle %09d\n" % started
+                c[3] = msg
                 try:
-                    data = sock.recv(65536)
+                    sock.send(msg)
                 except OSError as e:
                     err(e.errno)
-                    data = b""
-                if data and state == WAIT_ECHO:
-                    c[2] += data
-                    if len(c[2]) >= len(c[3]):
-                        if c[2] == c[3]:
-                            answered += 1
-                        else:
-                            errs["bad-echo"] = errs.get("bad-echo", 0) + 1
-                        c[1] = OPEN
-                        c[2] = b""
-                        pending -= 1
-                        last_progress = time.monotonic()
+                    closed_by_server += 1
+                    drop(fd, CLOSED)
                     continue
-                if data:        # unexpected data on an open connection
-                    continue
-                # end of file or error: the server closed this connection
-                if state == WAIT_ECHO:
-                    pending -= 1
-                closed_by_server += 1
-                last_progress = time.monotonic()
-                drop(fd, CLOSED)
+                c[1] = WAIT_ECHO
+                pending += 1
+            else:
+                c[1] = OPEN
+                unacc += 1           # until the kernel says otherwise
+            ep.modify(fd, select.EPOLLIN | select.EPOLLRDHUP)
     t_all = time.monotonic() - t0
 
     # let the server settle, then see which connections are still open
     settle_end = time.monotonic() + args.settle
     while time.monotonic() < settle_end:
-        for fd, ev in ep.poll(0.1):
-            c = conns[fd]
-            if c[1] == CLOSED:
-                continue
-            try:
-                data = c[0].recv(65536)
-            except OSError as e:
-                err(e.errno)
-                data = b""
-            if not data:
-                closed_by_server += 1
-                drop(fd, CLOSED)
+        for fd, ev in ep.poll(0.05):
+            on_readable(fd)
+
+    # memory with every connection open and idle
+    t_snap = time.monotonic()
+    nproc = rss = pss = None
+    if server.alive():
+        nproc, rss, pss = tree_memory(server.proc.pid)
+        rss, pss = round(rss / 1024, 1), round(pss / 1024, 1)
+    t_snap = time.monotonic() - t_snap
 
     # broker: one probe broadcast must reach every other open connection
+    rss_after_probe = None
     if not echo:
         open_fds = [fd for fd, c in conns.items() if c[1] == OPEN]
+        answered = 0
         if open_fds and server.alive():
             probe = b"probe\n"
             sender = open_fds[-1]
             try:
                 conns[sender][0].send(probe)
+                answered = 1             # the sender itself
             except OSError as e:
                 err(e.errno)
             waiting = set(open_fds[:-1])
-            answered = 1                 # the sender itself
             end = time.monotonic() + max(10.0, args.settle)
             while waiting and time.monotonic() < end:
-                for fd, ev in ep.poll(0.1):
+                for fd, ev in ep.poll(0.05):
+                    data = on_readable(fd)
+                    if data is None:
+                        if conns[fd][1] == CLOSED:
+                            waiting.discard(fd)
+                        continue
                     c = conns[fd]
-                    if c[1] == CLOSED:
-                        continue
-                    try:
-                        data = c[0].recv(65536)
-                    except OSError as e:
-                        err(e.errno)
-                        data = b""
-                    if not data:
-                        closed_by_server += 1
-                        waiting.discard(fd)
-                        drop(fd, CLOSED)
-                        continue
                     c[2] += data
                     if fd in waiting and c[2].endswith(probe):
                         waiting.discard(fd)
                         answered += 1
             if waiting:
-                note = (note + "; " if note else "") + \
-                    "%d connections never got the probe" % len(waiting)
+                notes.append("%d open connections never got the probe"
+                             % len(waiting))
+            if server.alive():
+                rss_after_probe = round(
+                    tree_memory(server.proc.pid, pss=False)[1] / 1024, 1)
 
     alive = sum(1 for c in conns.values() if c[1] == OPEN)
-    nproc, rss, pss = (tree_memory(server.proc.pid) if server.alive()
-                       else (0, 0, 0))
-    if not server.alive() and "server exited" not in note:
-        note = (note + "; " if note else "") + \
-            "server exited (status %s)" % server.proc.returncode
     if not server.alive():
+        if not exited_noted:
+            notes.append("server exited (status %s)"
+                         % server.proc.returncode)
+        if sample and rss is None:
+            notes.append("last sample before it exited: %d processes, "
+                         "RSS %.1f MB at %d connections" % (
+                             sample[1], sample[2] / 1024, sample[0]))
         tail = server.stderr_tail()
         if tail:
-            note += " stderr: " + tail
+            notes.append("stderr: " + tail)
+    unacc_end = unaccepted(server.port, synrecv=True) \
+        if server.alive() else None
 
     # close everything (client side first)
     for fd, c in conns.items():
@@ -533,33 +681,47 @@ def idle_phase(server, args):
     return dict(started=started, established=established, answered=answered,
                 alive=alive, connect_failed=connect_failed,
                 closed_by_server=closed_by_server, errors=errs,
-                seconds=round(t_all, 2), processes=nproc,
-                rss_mb=round(rss / 1024, 1), pss_mb=round(pss / 1024, 1),
-                note=note)
+                unaccepted_at_end=unacc_end,
+                seconds=round(t_all, 2), snapshot_seconds=round(t_snap, 2),
+                processes=nproc, rss_mb=rss, pss_mb=pss,
+                rss_after_probe_mb=rss_after_probe,
+                server_died=not server.alive(), note="; ".join(notes))
 
 
 # --------------------------------------------------------------------------
 # Phase 2: connect-send-(echo)-close cycles, C worker processes
 
-def cycle_worker(port, echo, size, start_at, seconds, conn):
+def cycle_worker(wid, port, echo, size, start_at, seconds, conn):
+    """Loop connect / send size bytes / read them back / close.
+
+    Broker servers do not echo: the cycle is connect / send / close, and it
+    counts as done when this worker's observer connection (one per worker,
+    open throughout) has received the message from the broker, so a cycle
+    is only counted once the server has accepted the connection and handled
+    its data (otherwise a client that never waits for anything just fills
+    the accept queue)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    msg = os.urandom(size)
     count = 0
     errs = {}
     slow = 0
     lat_max = 0.0
     lat_sum = 0.0
-    while time.monotonic() < start_at:
-        time.sleep(0.001)
-    r0 = resource.getrusage(resource.RUSAGE_SELF)
-    end = start_at + seconds
-    now = time.monotonic()
-    while now < end:
-        t = now
+    obs = None
+    buf = b""
+    seq = 0
+
+    def message():
+        nonlocal seq
+        seq += 1
+        head = b"w%03d c%010d " % (wid, seq)
+        return (head + b"." * size)[:size - 1] + b"\n"
+
+    def one_cycle():
+        nonlocal buf
+        msg = message()
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.settimeout(5.0)
-        ok = False
         try:
             s.connect((HOST, port))
             s.sendall(msg)
@@ -570,14 +732,47 @@ def cycle_worker(port, echo, size, start_at, seconds, conn):
                     if not b:
                         raise ConnectionError(errno.ECONNRESET, "EOF")
                     got += len(b)
-            ok = True
-        except socket.timeout:
-            errs["timeout"] = errs.get("timeout", 0) + 1
-        except OSError as e:
-            name = errno.errorcode.get(e.errno, str(e.errno))
-            errs[name] = errs.get(name, 0) + 1
         finally:
             s.close()
+        if not echo:
+            while msg not in buf:
+                b = obs.recv(65536)
+                if not b:
+                    raise ConnectionError(errno.ECONNRESET, "observer EOF")
+                buf += b
+            buf = buf[buf.index(msg) + size:]
+
+    def record(e):
+        if isinstance(e, socket.timeout):
+            name = "timeout"
+        elif isinstance(e, OSError) and e.errno:
+            name = errno.errorcode.get(e.errno, str(e.errno))
+        else:
+            name = type(e).__name__
+        errs[name] = errs.get(name, 0) + 1
+
+    if not echo:
+        try:
+            obs = socket.create_connection((HOST, port), timeout=5.0)
+            obs.settimeout(5.0)
+            one_cycle()              # warm-up: the observer is being served
+        except OSError as e:
+            record(e)
+            buf = b""
+    while time.monotonic() < start_at:
+        time.sleep(0.001)
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    end = start_at + seconds
+    now = time.monotonic()
+    while now < end:
+        t = now
+        ok = False
+        try:
+            one_cycle()
+            ok = True
+        except OSError as e:
+            record(e)
+            buf = b""
         now = time.monotonic()
         if not ok:
             time.sleep(0.001)
@@ -591,6 +786,8 @@ def cycle_worker(port, echo, size, start_at, seconds, conn):
             if d >= 0.2:
                 slow += 1
     r1 = resource.getrusage(resource.RUSAGE_SELF)
+    if obs is not None:
+        obs.close()
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     conn.send(dict(count=count, errors=errs, slow=slow, lat_max=lat_max,
                    lat_sum=lat_sum, cpu=cpu))
@@ -600,12 +797,12 @@ def cycle_worker(port, echo, size, start_at, seconds, conn):
 def cycles_phase(server, workers, args):
     echo = server.spec["kind"] == "echo"
     ctx = multiprocessing.get_context("fork")
-    start_at = time.monotonic() + 0.3 + 0.02 * workers
+    start_at = time.monotonic() + 0.2 + 0.01 * workers
     procs = []
     for _ in range(workers):
         r, w = ctx.Pipe(duplex=False)
         p = ctx.Process(target=cycle_worker,
-                        args=(server.port, echo, args.size, start_at,
+                        args=(len(procs), server.port, echo, args.size, start_at,
                               args.seconds, w))
         p.start()
         w.close()
@@ -614,20 +811,41 @@ def cycles_phase(server, workers, args):
     while time.monotonic() < start_at:
         time.sleep(0.001)
     cpu0 = tree_cpu_seconds(server.proc.pid)
+    cpu1 = None
+    orphan_cpu = 0.0
+    exclude = {p.pid for p, _ in procs} | {x.proc.pid for x in LIVE_SERVERS
+                                          if x.proc is not None}
+    end = start_at + args.seconds
     results = []
+    waiting = list(procs)
+    give_up = end + 30
+    while waiting and time.monotonic() < give_up:
+        # children of the server that were orphaned (ncat --exec's cat,
+        # whose ncat child exited first) come to us as the subreaper: reap
+        # them now, and count their CPU time as the server's
+        orphan_cpu += reap_orphans(exclude)
+        if cpu1 is None and time.monotonic() >= end:
+            cpu1 = tree_cpu_seconds(server.proc.pid) if server.alive() \
+                else cpu0
+        for p, r in list(waiting):
+            try:
+                if r.poll(0):
+                    results.append(r.recv())
+                    waiting.remove((p, r))
+            except (EOFError, OSError):
+                waiting.remove((p, r))
+        time.sleep(0.05)
     for p, r in procs:
-        try:
-            if r.poll(args.seconds + 30):
-                results.append(r.recv())
-        except (EOFError, OSError):
-            pass
-        p.join(10)
+        p.join(5)
         if p.is_alive():
             p.kill()
             p.join()
         LIVE_WORKERS.remove(p)
     srv_alive = server.alive()
-    cpu1 = tree_cpu_seconds(server.proc.pid) if srv_alive else cpu0
+    orphan_cpu += reap_orphans(exclude - {p.pid for p, _ in procs})
+    if cpu1 is None:
+        cpu1 = tree_cpu_seconds(server.proc.pid) if srv_alive else cpu0
+    cpu1 += orphan_cpu
     count = sum(x["count"] for x in results)
     errs = {}
     for x in results:
@@ -675,7 +893,25 @@ def ratio(a, b, nd=2):
     if b == 0:
         return "∞" if a else "n/a"
     r = a / b
-    return "%.*f" % (nd, r) if r < 100 else "%.0f" % r
+    if r == 0:
+        return "0"
+    if r < 0.01:
+        return "%.2g (1/%s)" % (r, "{:,.0f}".format(1 / r))
+    if r < 1:
+        return "%.3g" % r
+    if r < 10:
+        return "%.2f" % r
+    if r < 100:
+        return "%.1f" % r
+    return "{:,.0f}".format(r)
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def tool_version(tool, sockcat):
@@ -725,8 +961,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of every measurement; medians reported "
                     "(default 3)")
-    ap.add_argument("--seconds", type=float, default=3.0,
-                    help="duration of each cycles measurement (default 3)")
+    ap.add_argument("--seconds", type=float, default=2.0,
+                    help="duration of each cycles measurement (default 2)")
     ap.add_argument("--workers", default="1,8",
                     help="comma-separated worker counts for the cycles "
                     "phase (default 1,8)")
@@ -740,18 +976,18 @@ def main():
     ap.add_argument("--max-conns", type=int, default=None,
                     help="--max-conns / -m given to sockcat and ncat "
                     "(default conns + 100)")
-    ap.add_argument("--window", type=int, default=64,
-                    help="idle phase: connections in flight at once "
-                    "(default 64)")
+    ap.add_argument("--window", type=int, default=4,
+                    help="idle phase: connections in flight at once, kept "
+                    "below every server's listen backlog (default 4)")
     ap.add_argument("--phase-timeout", type=int, default=120,
                     help="idle phase: give up after this many seconds "
                     "(default 120)")
-    ap.add_argument("--stall", type=int, default=10,
+    ap.add_argument("--stall", type=int, default=30,
                     help="idle phase: give up after this many seconds "
-                    "without progress (default 10)")
-    ap.add_argument("--settle", type=float, default=1.0,
+                    "without progress (default 30)")
+    ap.add_argument("--settle", type=float, default=0.5,
                     help="idle phase: wait this long after the last "
-                    "connection before measuring (default 1)")
+                    "connection before measuring (default 0.5)")
     ap.add_argument("--skip-idle", action="store_true")
     ap.add_argument("--skip-cycles", action="store_true")
     ap.add_argument("--sockcat", default=DEFAULT_SOCKCAT,
@@ -767,6 +1003,10 @@ def main():
     worker_counts = [int(x) for x in args.workers.split(",") if x.strip()]
     if args.repeat < 1 or args.conns < 1 or args.seconds <= 0:
         ap.error("--repeat, --conns and --seconds must be positive")
+    if args.size < 24:
+        ap.error("--size must be at least 24 (the message carries a tag)")
+    if args.window < 1:
+        ap.error("--window must be positive")
     if not os.access(args.sockcat, os.X_OK) and any(
             SERVERS[k]["tool"] == "sockcat" for k in keys):
         ap.error("%s not found: build with make -C %s -s" % (
@@ -778,8 +1018,28 @@ def main():
 
     become_subreaper()
 
+    # run a private copy of sockcat, so that a rebuild of src/ during the
+    # run cannot mix two binaries into one set of results
+    sockcat_src = args.sockcat
+    sockcat_sha = None
+    if any(SERVERS[k]["tool"] == "sockcat" for k in keys):
+        with open(args.sockcat, "rb") as f:
+            sockcat_sha = hashlib.sha256(f.read()).hexdigest()[:16]
+        bindir = tempfile.mkdtemp(prefix="sockcat-bench-bin-")
+        atexit.register(shutil.rmtree, bindir, True)
+        args.sockcat = os.path.join(bindir, "sockcat")
+        shutil.copy2(sockcat_src, args.sockcat)
+    try:
+        git = subprocess.run(
+            ["git", "-C", os.path.dirname(HERE), "describe", "--always",
+             "--dirty"], capture_output=True, text=True, timeout=10)
+        git_rev = git.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        git_rev = None
+
     def on_signal(signum, frame):
         raise SystemExit(128 + signum)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
 
@@ -793,6 +1053,8 @@ def main():
         args.max_conns = args.conns + 100
 
     env = dict(
+        sockcat_binary=sockcat_src, sockcat_sha256=sockcat_sha,
+        git=git_rev, loadavg_start=loadavg(),
         command="python3 " + " ".join([os.path.relpath(sys.argv[0])]
                                       + sys.argv[1:]),
         nproc=os.cpu_count(), kernel=platform.release(),
@@ -818,9 +1080,13 @@ def main():
         env["pid_max"]))
     print("- ulimit -n achieved: %d (hard %d), for this process, the load "
           "generator and every server" % (soft, hard))
+    print("- load average at start: %s" % env["loadavg_start"])
     print("- python %s" % env["python"])
     for t, v in env["versions"].items():
         print("- %s: %s" % (t, v))
+    if sockcat_sha:
+        print("- sockcat binary: %s (sha256 %s…, copied before the run), "
+              "checkout %s" % (sockcat_src, sockcat_sha, git_rev))
     print("- idle conns N=%d (window %d in flight), cycles %gs x workers %s,"
           " %d bytes, R=%d, --max-conns/-m %d" % (
               args.conns, args.window, args.seconds, worker_counts,
@@ -842,23 +1108,32 @@ def main():
                             r + 1, args.repeat, label, args.conns))
                         res = idle_phase(srv, args)
                     finally:
+                        t_stop = time.monotonic()
                         srv.cleanup()
-                    log("    established %d answered %d alive %d "
-                        "refused/failed %d closed %d in %.1fs; procs %d "
-                        "RSS %.1f MB PSS %.1f MB %s%s" % (
+                        t_stop = time.monotonic() - t_stop
+                    res["stop_seconds"] = round(t_stop, 2)
+                    log("    established %d answered %d open %d "
+                        "refused/failed %d closed-by-server %d in %.1fs; "
+                        "procs %s RSS %s MB PSS %s MB (measured in %.1fs, "
+                        "server stopped in %.1fs) %s%s%s" % (
                             res["established"], res["answered"],
                             res["alive"], res["connect_failed"],
                             res["closed_by_server"], res["seconds"],
-                            res["processes"], res["rss_mb"], res["pss_mb"],
-                            res["errors"] or "", (" NOTE: " + res["note"])
-                            if res["note"] else ""))
+                            fmt(res["processes"]), fmt(res["rss_mb"], 1),
+                            fmt(res["pss_mb"], 1), res["snapshot_seconds"],
+                            t_stop, ("RSS after the probe %s MB "
+                                     % res["rss_after_probe_mb"])
+                            if res["rss_after_probe_mb"] is not None
+                            else "", res["errors"] or "",
+                            (" NOTE: " + res["note"]) if res["note"]
+                            else ""))
                     results[k]["idle"].append(res)
                 if not args.skip_cycles:
                     srv = Server(k, args)
                     try:
                         srv.start()
                         for w in worker_counts:
-                            time.sleep(0.3)
+                            time.sleep(0.1)
                             res = cycles_phase(srv, w, args)
                             results[k]["cycles"][w].append(res)
                             log("[run %d/%d] %-22s cycles w=%d: %s/s "
@@ -895,7 +1170,8 @@ def main():
             rss=median([x["rss_mb"] for x in idle]),
             pss=median([x["pss_mb"] for x in idle]),
             procs=median([x["processes"] for x in idle]),
-            idle_s=median([x["seconds"] for x in idle]))
+            idle_s=median([x["seconds"] for x in idle]),
+            died=sum(1 for x in idle if x["server_died"]))
         for w in worker_counts:
             m["c%d" % w] = median([x["rate"] for x in
                                    results[k]["cycles"][w]])
@@ -915,14 +1191,26 @@ def main():
         label = SERVERS[k]["label"]
         if SERVERS[k]["kind"] == "broker":
             label += " †"
-        row = [label, fmt(m["established"]), fmt(m["answered"]),
+        est = fmt(m["established"])
+        if m["died"]:
+            est += " ✗ (died %d/%d)" % (m["died"], len(results[k]["idle"]))
+        row = [label, est, fmt(m["answered"]),
                fmt(m["alive"]), fmt(m["rss"], 1), fmt(m["pss"], 1),
                fmt(m["procs"])] + [fmt(m["c%d" % w]) for w in worker_counts]
         print("| " + " | ".join(row) + " |")
     print()
     print("† broker: no echo.  'answered' = received the one probe message "
-          "broadcast once all were connected; a cycle is connect / send "
-          "%d bytes / close, not comparable with the echo rows." % args.size)
+          "broadcast once all were connected and accepted.  A cycle is "
+          "connect / send %d bytes / close, counted once the worker's own "
+          "observer connection has received those bytes from the broker "
+          "(so every message is relayed to at least as many observers as "
+          "there are workers); not comparable with the echo rows."
+          % args.size)
+    if any(med[k]["died"] for k in keys):
+        print("✗ the server exited during the idle phase (in that many of "
+              "the runs); 'established' is how many connections it had "
+              "reached, its memory could not be measured at N (n/a); see "
+              "the notes below.")
     print("RSS = sum of VmRSS over the server and all its descendants (shared "
           "pages counted once per process); PSS = sum of Pss (shared pages "
           "split between the processes sharing them).  processes = server "
@@ -974,6 +1262,12 @@ def main():
                         fmt(idle["closed_by_server"]),
                         fmt(idle["seconds"], 1), fmt(idle["rss_mb"], 1),
                         fmt(idle["pss_mb"], 1), fmt(idle["processes"])]
+                if idle["rss_after_probe_mb"] is not None:
+                    notes.append("%s run %d idle: RSS %s MB after the probe "
+                                 "broadcast (%s MB before)" % (
+                                     SERVERS[k]["label"], r + 1,
+                                     fmt(idle["rss_after_probe_mb"], 1),
+                                     fmt(idle["rss_mb"], 1)))
                 if idle["note"] or idle["errors"]:
                     notes.append("%s run %d idle: %s %s" % (
                         SERVERS[k]["label"], r + 1, idle["note"],
@@ -1005,6 +1299,8 @@ def main():
         print("\nNotes:\n")
         for n_ in notes:
             print("- " + n_)
+    env["loadavg_end"] = loadavg()
+    print("\nLoad average at end: %s" % env["loadavg_end"])
     print("\nTotal benchmark time: %.0f s" % elapsed)
 
     if args.json:

@@ -153,6 +153,7 @@ acl_add_file(struct sc_acl *a, const char *path, bool deny, char *err,
 		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	errno = 0;
 	while (rv == 0 && fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		if ((p = strchr(line, '#')) != NULL)
@@ -170,6 +171,10 @@ acl_add_file(struct sc_acl *a, const char *path, bool deny, char *err,
 			    path, lineno);
 			rv = -1;
 		}
+	}
+	if (rv == 0 && ferror(f)) {
+		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rv = -1;
 	}
 	(void)fclose(f);
 	return rv;

@@ -5,10 +5,12 @@
  * port's queue. --chat prefixes each line with "<userN> " and announces
  * who comes and goes, in the manner of ncat.
  *
- * Flow control: a client's queue holds at most BROKER_QUEUE_MAX bytes. A
- * client that reads slower than the others talk is disconnected when its
- * queue is full, so that it cannot make the server hold data without
- * bound, nor slow down everybody else.
+ * Flow control keeps memory bounded without letting one client hold the
+ * others up for long: while any client's queue holds more than
+ * BROKER_QUEUE_SOFT bytes, the broker takes nothing more from anybody
+ * (their relays wait, their sockets fill, their senders slow down). A
+ * client that then reads nothing for BROKER_STALL_MS is disconnected,
+ * with a message, and everybody else goes on.
  *
  * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
  */
@@ -24,7 +26,8 @@
 
 #include "sockcat.h"
 
-#define BROKER_QUEUE_MAX	(1024 * 1024)
+#define BROKER_QUEUE_SOFT	(256 * 1024)
+#define BROKER_STALL_MS		2000
 
 struct broker_port {
 	struct sc_endpoint	 ep;		/* first: the relay's view */
@@ -33,13 +36,17 @@ struct broker_port {
 	unsigned long		 user;
 	unsigned char		*q;
 	size_t			 qoff, qlen, qcap;
-	bool			 overflow;
+	bool			 over;		/* above BROKER_QUEUE_SOFT */
+	bool			 blocked;	/* its write waits */
+	struct sc_timer		 stall;		/* no progress while over */
 	bool			 midline;	/* chat: inside a line */
 	struct broker_port	*next, *prev;
 };
 
 struct sc_broker {
+	struct sc_loop		*loop;
 	struct broker_port	*ports;
+	size_t			 nover;		/* ports over the soft limit */
 	bool			 chat;
 };
 
@@ -50,8 +57,55 @@ broker_new(struct sc_server *srv)
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
+	b->loop = srv->s.loop;
 	b->chat = srv->handler == &sc_handler_chat;
 	return b;
+}
+
+/* Nobody is over the limit any more: the waiting writers may go on. */
+static void
+broker_resume(struct sc_broker *b)
+{
+	struct broker_port	*p;
+
+	for (p = b->ports; p != NULL; p = p->next) {
+		if (p->blocked) {
+			p->blocked = false;
+			relay_kick(p->ep.owner);
+		}
+	}
+}
+
+static void
+port_stalled(struct sc_loop *loop, struct sc_timer *t, void *arg)
+{
+	struct broker_port	*p = arg;
+	struct sc_error		 e;
+
+	(void)loop;
+	(void)t;
+	error_reason(&e, SC_EXIT_FAIL, "too slow a reader: it took nothing "
+	    "of its full broker queue for 2 seconds", "%s", p->c->label);
+	conn_abort(p->c, &e);		/* closes the port */
+}
+
+static void
+port_set_over(struct broker_port *p, bool over)
+{
+	struct sc_broker	*b = p->b;
+
+	if (over == p->over)
+		return;
+	p->over = over;
+	if (over) {
+		b->nover++;
+		loop_timer_start(b->loop, &p->stall, BROKER_STALL_MS,
+		    port_stalled, p);
+		return;
+	}
+	loop_timer_stop(b->loop, &p->stall);
+	if (--b->nover == 0)
+		broker_resume(b);
 }
 
 void
@@ -60,20 +114,13 @@ broker_free(struct sc_broker *b)
 	free(b);
 }
 
-/* Queue bytes for port p; false (and p marked) when it has no room. */
-static bool
+/* Queue bytes for port p (the soft limit is checked before). */
+static void
 port_queue(struct broker_port *p, const void *data, size_t len)
 {
 	unsigned char	*nq;
 	size_t		 cap;
 
-	if (p->overflow)
-		return false;
-	if (p->qlen + len > BROKER_QUEUE_MAX) {
-		p->overflow = true;
-		relay_kick(p->ep.owner);
-		return false;
-	}
 	if (p->qoff > 0 && p->qoff + p->qlen + len > p->qcap) {
 		memmove(p->q, p->q + p->qoff, p->qlen);
 		p->qoff = 0;
@@ -82,18 +129,16 @@ port_queue(struct broker_port *p, const void *data, size_t len)
 		cap = p->qcap ? p->qcap : 4096;
 		while (cap < p->qlen + len)
 			cap *= 2;
-		if ((nq = realloc(p->q, cap)) == NULL) {
-			p->overflow = true;
-			relay_kick(p->ep.owner);
-			return false;
-		}
+		if ((nq = realloc(p->q, cap)) == NULL)
+			return;		/* out of memory: this client misses it */
 		p->q = nq;
 		p->qcap = cap;
 	}
 	memcpy(p->q + p->qoff + p->qlen, data, len);
 	p->qlen += len;
+	if (p->qlen > BROKER_QUEUE_SOFT)
+		port_set_over(p, true);
 	relay_kick(p->ep.owner);
-	return true;
 }
 
 /* To everybody but from (NULL: everybody). */
@@ -105,7 +150,7 @@ broker_send(struct sc_broker *b, struct broker_port *from, const void *data,
 
 	for (p = b->ports; p != NULL; p = p->next) {
 		if (p != from)
-			(void)port_queue(p, data, len);
+			port_queue(p, data, len);
 	}
 }
 
@@ -141,12 +186,6 @@ port_read(struct sc_endpoint *ep, void *buf, size_t len)
 	struct broker_port	*p = (struct broker_port *)(void *)ep;
 	size_t			 n = p->qlen < len ? p->qlen : len;
 
-	ep->reason = NULL;
-	if (p->overflow) {
-		ep->reason = "too slow a reader: its broker queue is full";
-		errno = ENOBUFS;
-		return -1;
-	}
 	if (n == 0) {
 		errno = EAGAIN;
 		return -1;
@@ -156,6 +195,11 @@ port_read(struct sc_endpoint *ep, void *buf, size_t len)
 	p->qlen -= n;
 	if (p->qlen == 0)
 		p->qoff = 0;
+	if (p->over && p->qlen <= BROKER_QUEUE_SOFT / 2)
+		port_set_over(p, false);
+	else if (p->over)		/* progress: the clock starts again */
+		loop_timer_start(p->b->loop, &p->stall, BROKER_STALL_MS,
+		    port_stalled, p);
 	return (ssize_t)n;
 }
 
@@ -164,6 +208,11 @@ port_write(struct sc_endpoint *ep, const void *buf, size_t len)
 {
 	struct broker_port	*p = (struct broker_port *)(void *)ep;
 
+	if (p->b->nover > 0) {		/* somebody is behind: wait */
+		p->blocked = true;
+		errno = EAGAIN;
+		return -1;
+	}
 	if (p->b->chat)
 		chat_send(p->b, p, buf, len);
 	else
@@ -186,6 +235,7 @@ port_close(struct sc_endpoint *ep)
 	char			 msg[80];
 	int			 n;
 
+	port_set_over(p, false);
 	if (p->prev != NULL)
 		p->prev->next = p->next;
 	else
@@ -221,11 +271,11 @@ chat_join(struct sc_broker *b, struct broker_port *np)
 	broker_send(b, np, msg, (size_t)n);
 	if (np->next == NULL)
 		return;
-	(void)port_queue(np, "<announce> already connected:", 29);
+	port_queue(np, "<announce> already connected:", 29);
 	for (p = np->next; p != NULL; p = p->next) {
 		n = snprintf(msg, sizeof(msg), " %s as <user%lu>%s",
 		    p->c->who, p->user, p->next != NULL ? "," : ".\n");
-		(void)port_queue(np, msg, (size_t)n);
+		port_queue(np, msg, (size_t)n);
 	}
 }
 
@@ -246,8 +296,8 @@ broker_start(struct sc_conn *c, struct sc_error *err)
 	p->ep.ops = &broker_ops;
 	p->ep.rfd = p->ep.wfd = -1;
 	p->ep.virt = true;
-	(void)snprintf(p->ep.rname, sizeof(p->ep.rname), "broker");
-	(void)snprintf(p->ep.wname, sizeof(p->ep.wname), "broker");
+	(void)snprintf(p->ep.rname, sizeof(p->ep.rname), "broker queue");
+	(void)snprintf(p->ep.wname, sizeof(p->ep.wname), "broker queue");
 	p->next = b->ports;
 	if (b->ports != NULL)
 		b->ports->prev = p;

@@ -198,6 +198,9 @@ conn_relay_done(struct sc_relay *r, enum sc_relay_end end,
 
 	c->bytes_in = relay_bytes(r, SC_DIR_BA);
 	c->bytes_out = relay_bytes(r, SC_DIR_AB);
+	if (c->side == NULL)	/* echo: one direction, both ways */
+		c->bytes_in = relay_bytes(r, SC_DIR_AB) +
+		    relay_pending(r, SC_DIR_AB);
 	left = relay_pending(r, SC_DIR_AB) + relay_pending(r, SC_DIR_BA);
 	if (end == SC_RELAY_IDLE && left > 0) {
 		error_reason(&w, SC_EXIT_OK, NULL,

@@ -87,7 +87,7 @@ demux_new_peer(struct sc_demux *d, const struct sockaddr *sa, socklen_t len)
 	peer->len = len;
 	peer->d = d;
 	session_dgram_cfg(&srv->s, srv->family, &cfg);
-	cfg.framing = SC_FRAMING_RAW;	/* message in, message out */
+	cfg.framing = server_framing(srv);
 	memcpy(&cfg.peer, sa, len);
 	cfg.peerlen = len;
 	peer->port = dgram_port_new(srv->s.loop, d->fd, &cfg, "peer",

@@ -370,6 +370,7 @@ dgram_write(struct sc_endpoint *ep, const void *buf, size_t len)
 		return dgram_send(g, buf, len) == -1 ? -1 : (ssize_t)len;
 	while (used < len || g->pending) {
 		if (!dgram_send_pending(g, &err)) {
+			ep->wpending = g->pending;
 			if (err != 0 || used == 0) {
 				errno = err != 0 ? err : EAGAIN;
 				return -1;
@@ -387,6 +388,7 @@ dgram_write(struct sc_endpoint *ep, const void *buf, size_t len)
 		used += n;
 		g->pending = rv == 1;
 	}
+	ep->wpending = g->pending;
 	return (ssize_t)used;
 }
 
@@ -414,8 +416,10 @@ dgram_flush(struct sc_endpoint *ep)
 			return 0;
 		}
 	}
-	if (dgram_send_pending(g, &err))
+	if (dgram_send_pending(g, &err)) {
+		ep->wpending = false;
 		return 0;
+	}
 	errno = err != 0 ? err : EAGAIN;
 	return -1;
 }

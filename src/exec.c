@@ -212,9 +212,8 @@ env_free(char **env)
 
 /*
  * In the child, after fork: descriptors in place, every signal at its
- * default and none blocked, then exec. (posix_spawn() in glibc leaves its
- * own internal signals ignored in the child; a plain fork does not.) An
- * exec failure is reported through errfd, which the exec closes.
+ * default and none blocked, then exec. An exec failure is reported
+ * through errfd, which the exec closes.
  */
 static void __attribute__((__noreturn__))
 exec_child(const struct sc_opts *o, char **argv, char **env, int in, int out,
@@ -228,6 +227,7 @@ exec_child(const struct sc_opts *o, char **argv, char **env, int in, int out,
 	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL);
+	osdep_child_signals();
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(in, STDIN_FILENO) == -1 || dup2(out, STDOUT_FILENO) == -1 ||

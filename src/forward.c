@@ -79,7 +79,7 @@ forward_settle(struct sc_loop *loop, void *arg)
 	f->fd = -1;
 	if (srv->target.proto->message) {
 		session_dgram_cfg(&srv->s, AF_UNSPEC, &dcfg);
-		dcfg.framing = SC_FRAMING_RAW;
+		dcfg.framing = server_framing(srv);
 		ep = dgram_new(srv->s.loop, fd, &dcfg, f->label);
 	} else
 		ep = endpoint_socket(fd, f->label,

@@ -17,8 +17,12 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 
 #ifdef HAVE_LINUX_SOCKIOS_H
 #include <linux/sockios.h>
@@ -304,5 +308,28 @@ osdep_peercred(int fd, pid_t *pid, uid_t *uid, gid_t *gid)
 	(void)uid;
 	(void)gid;
 	return -1;
+#endif
+}
+
+/*
+ * In a child about to exec: put the signals the C library keeps for
+ * itself (32 and 33 in glibc, below SIGRTMIN) back to their default.
+ * sigaction() refuses to touch them, yet a parent started by
+ * posix_spawn() may have left them ignored, and ignored signals survive
+ * exec. The kernel's own call takes an all-zero action (SIG_DFL) in any
+ * layout; the size of its signal set is 8 bytes, or 16 on some targets.
+ */
+void
+osdep_child_signals(void)
+{
+#if defined(__linux__) && defined(SYS_rt_sigaction) && defined(SIGRTMIN)
+	unsigned long	 act[16];
+	int		 sig;
+
+	memset(act, 0, sizeof(act));
+	for (sig = 32; sig < SIGRTMIN; sig++) {
+		if (syscall(SYS_rt_sigaction, sig, act, NULL, 8) == -1)
+			(void)syscall(SYS_rt_sigaction, sig, act, NULL, 16);
+	}
 #endif
 }

@@ -313,6 +313,22 @@ relay_write(struct sc_relay *r, struct relay_dir *dir)
 	return true;
 }
 
+/*
+ * The destination holds a message it could not send yet (a framed
+ * message endpoint): now that it may be writable, have it try.
+ */
+static void
+relay_write_pending(struct sc_relay *r, struct relay_dir *dir)
+{
+	if (!dir->dst->wpending || dir->state == DIR_DONE)
+		return;
+	if (dir->dst->ops->write(dir->dst, dir->buf->data, 0) == -1 &&
+	    errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+		relay_fail(r, dir->dst, dir->dst->wname, errno);
+		dir->state = DIR_DONE;
+	}
+}
+
 /* The other direction that uses the same socket as dir's source. */
 static struct relay_dir *
 relay_twin(struct sc_relay *r, struct relay_dir *dir)
@@ -498,6 +514,8 @@ relay_pump(struct sc_relay *r)
 		if (dir->dst->virt && dir->state != DIR_DONE &&
 		    dir->buf->len > 0)
 			(void)relay_write(r, dir);
+		else if (dir->dst->virt)
+			relay_write_pending(r, dir);
 		for (i = 0; i < RELAY_VIRT_READS && dir->src->virt &&
 		    relay_can_read(dir); i++) {
 			if (relay_read(r, d) <= 0)
@@ -561,6 +579,8 @@ relay_io(struct sc_loop *loop, int fd, unsigned ev, void *arg)
 		if ((ev & SC_EV_OUT) && dir->dst->wfd == fd &&
 		    dir->state != DIR_DONE && dir->buf->len > 0)
 			(void)relay_write(r, dir);
+		else if ((ev & SC_EV_OUT) && dir->dst->wfd == fd)
+			relay_write_pending(r, dir);
 		if ((ev & SC_EV_IN) && dir->src->rfd == fd &&
 		    relay_can_read(dir))
 			(void)relay_read(r, d);
@@ -583,7 +603,8 @@ relay_update(struct sc_relay *r)
 		ev[2 * d] = live && relay_can_read(dir) ? SC_EV_IN : 0;
 		fds[2 * d + 1] = dir->dst->wfd;
 		ev[2 * d + 1] = live && dir->state != DIR_DONE &&
-		    (dir->buf->len > 0 || dir->flush_wait) ? SC_EV_OUT : 0;
+		    (dir->buf->len > 0 || dir->flush_wait ||
+		    dir->dst->wpending) ? SC_EV_OUT : 0;
 	}
 	for (i = 0; i < 4; i++) {
 		unsigned	 want = ev[i];

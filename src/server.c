@@ -299,6 +299,23 @@ server_admit(struct sc_server *srv, const struct sockaddr *sa,
 	return true;
 }
 
+/*
+ * How a handler sees a message socket. stdin/stdout: the --framing asked
+ * for. Echo and forward pass messages on to another message endpoint:
+ * len32 keeps every boundary, empty messages too. A child, the broker
+ * and chat see bytes: raw.
+ */
+enum sc_framing
+server_framing(const struct sc_server *srv)
+{
+	if (srv->handler == &sc_handler_stdio)
+		return srv->s.o->framing;
+	if (srv->handler == &sc_handler_echo ||
+	    srv->handler == &sc_handler_forward)
+		return SC_FRAMING_LEN32;
+	return SC_FRAMING_RAW;
+}
+
 /* The endpoint for an accepted or connected socket of our transport. */
 struct sc_endpoint *
 server_client_endpoint(struct sc_server *srv, int fd, const char *label,
@@ -307,8 +324,7 @@ server_client_endpoint(struct sc_server *srv, int fd, const char *label,
 	const struct sc_opts	*o = srv->s.o;
 
 	if (o->proto->message) {
-		if (srv->handler != &sc_handler_stdio)
-			dcfg->framing = SC_FRAMING_RAW;	/* message in, out */
+		dcfg->framing = server_framing(srv);
 		return dgram_new(srv->s.loop, fd, dcfg, label);
 	}
 	return endpoint_socket(fd, label, o->proto->protocol == IPPROTO_TCP);

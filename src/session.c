@@ -148,7 +148,8 @@ session_peer_str(const struct sc_session *s, const struct sc_dgram_meta *m,
 	char	 host[SC_HOSTLEN];
 	int	 port;
 
-	if (m->fromlen == 0) {
+	if (m->fromlen == 0 || (s->o->proto->accepts &&
+	    s->o->unix_path != NULL)) {
 		/* a SEQPACKET connection: its messages carry no address */
 		(void)snprintf(buf, size, "%s", s->o->unix_path != NULL ?
 		    s->o->unix_path : "the peer");

@@ -555,11 +555,19 @@ sock_inherited(const struct sc_opts *o, struct sc_error *err)
 	return fd;
 }
 
-/* The transport of the inherited socket o names, or NULL. */
+/*
+ * The transport of an inherited socket, or NULL; for a UNIX socket, its
+ * name goes to path (empty if it has none).
+ */
 const struct sc_proto *
-sock_inherited_proto(int fd)
+sock_inherited_proto(int fd, char *path, size_t size)
 {
-	int	 family;
+	const struct sc_proto	*p;
+	int			 family, port;
 
-	return sock_proto_of(fd, &family);
+	path[0] = '\0';
+	if ((p = sock_proto_of(fd, &family)) != NULL && family == AF_UNIX &&
+	    sock_local(fd, path, size, &port) == -1)
+		path[0] = '\0';
+	return p;
 }

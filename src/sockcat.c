@@ -148,7 +148,7 @@ int
 main(int argc, char **argv)
 {
 	struct sc_opts	 o;
-	char		 msg[512];
+	char		 msg[512], inherited_path[SC_HOSTLEN];
 	int		 status;
 
 	sanitize_stdio();
@@ -168,11 +168,16 @@ main(int argc, char **argv)
 		break;
 	}
 	log_init(o.verbose);
-	if (o.listen_fd >= 0 &&
-	    (o.proto = sock_inherited_proto(o.listen_fd)) == NULL) {
-		(void)fprintf(stderr, "%s: descriptor %d: not a TCP, UDP or "
-		    "UNIX socket\n", PACKAGE, o.listen_fd);
-		exit(SC_EXIT_FAIL);
+	if (o.listen_fd >= 0) {
+		o.proto = sock_inherited_proto(o.listen_fd, inherited_path,
+		    sizeof(inherited_path));
+		if (o.proto == NULL) {
+			(void)fprintf(stderr, "%s: descriptor %d: not a TCP, "
+			    "UDP or UNIX socket\n", PACKAGE, o.listen_fd);
+			exit(SC_EXIT_FAIL);
+		}
+		if (o.proto->family == AF_UNIX)
+			o.unix_path = inherited_path;
 	}
 
 	if (o.mode == SC_MODE_LISTEN)

@@ -339,6 +339,7 @@ struct sc_endpoint {
 	size_t		 rmin;		/* room a read needs (one message) */
 	size_t		 msgmax;	/* largest write (one message), or 0 */
 	bool		 whole_writes;	/* each source read is one write */
+	bool		 wpending;	/* holds output it could not send yet */
 	const char	*reason;	/* why the last op failed, if not errno */
 	bool		 rd_eof;	/* read side has returned EOF */
 	bool		 is_tty;	/* read side is a terminal */
@@ -481,7 +482,7 @@ int	 sock_local(int, char *, size_t, int *);
 int	 sock_dgram_options(int, int, const struct sc_opts *,
 	    struct sc_error *);
 int	 sock_inherited(const struct sc_opts *, struct sc_error *);
-const struct sc_proto *sock_inherited_proto(int);
+const struct sc_proto *sock_inherited_proto(int, char *, size_t);
 
 /* A UNIX datagram client's own address, and what to remove at exit. */
 struct sc_unix_bound {
@@ -514,6 +515,7 @@ const struct sockaddr *connector_peer(const struct sc_connector *,
 int	 osdep_unix_bound(const struct stat *);
 int	 osdep_unacked(int, size_t *);
 int	 osdep_peercred(int, pid_t *, uid_t *, gid_t *);
+void	 osdep_child_signals(void);
 int	 osdep_msg_mark(int);
 bool	 osdep_msg_marked(const struct msghdr *);
 int	 osdep_recv_meta(int, int);
@@ -637,6 +639,7 @@ int	 server_init(struct sc_server *, const struct sc_opts *,
 struct sc_endpoint *server_client_endpoint(struct sc_server *, int,
 	    const char *, struct sc_dgram_cfg *);
 bool	 server_admit(struct sc_server *, const struct sockaddr *, socklen_t);
+enum sc_framing server_framing(const struct sc_server *);
 
 /* The handlers' own entry points. */
 void	 forward_target(struct sc_server *, const struct sc_opts *);
