@@ -1199,13 +1199,14 @@ def main():
                fmt(m["procs"])] + [fmt(m["c%d" % w]) for w in worker_counts]
         print("| " + " | ".join(row) + " |")
     print()
-    print("† broker: no echo.  'answered' = received the one probe message "
-          "broadcast once all were connected and accepted.  A cycle is "
-          "connect / send %d bytes / close, counted once the worker's own "
-          "observer connection has received those bytes from the broker "
-          "(so every message is relayed to at least as many observers as "
-          "there are workers); not comparable with the echo rows."
-          % args.size)
+    if any(SERVERS[k]["kind"] == "broker" for k in keys):
+        print("† broker: no echo.  'answered' = received the one probe message "
+              "broadcast once all were connected and accepted.  A cycle is "
+              "connect / send %d bytes / close, counted once the worker's own "
+              "observer connection has received those bytes from the broker "
+              "(so every message is relayed to at least as many observers as "
+              "there are workers); not comparable with the echo rows."
+              % args.size)
     if any(med[k]["died"] for k in keys):
         print("✗ the server exited during the idle phase (in that many of "
               "the runs); 'established' is how many connections it had "

@@ -193,8 +193,12 @@ port_read(struct sc_endpoint *ep, void *buf, size_t len)
 	memcpy(buf, p->q + p->qoff, n);
 	p->qoff += n;
 	p->qlen -= n;
-	if (p->qlen == 0)
-		p->qoff = 0;
+	if (p->qlen == 0) {
+		/* drained: an idle client holds no queue memory */
+		free(p->q);
+		p->q = NULL;
+		p->qoff = p->qcap = 0;
+	}
 	if (p->over && p->qlen <= BROKER_QUEUE_SOFT / 2)
 		port_set_over(p, false);
 	else if (p->over)		/* progress: the clock starts again */
