@@ -136,7 +136,7 @@ demux_read(struct sc_loop *loop, int fd, unsigned ev, void *arg)
 	(void)ev;
 	for (i = 0; i < DEMUX_READS; i++) {
 		len = sizeof(ss);
-		n = recvfrom(fd, d->buf, d->size, MSG_DONTWAIT | MSG_TRUNC,
+		n = sys_recvfrom(fd, d->buf, d->size, MSG_DONTWAIT | MSG_TRUNC,
 		    (struct sockaddr *)&ss, &len);
 		if (n == -1)
 			return;		/* EAGAIN, or an ICMP error: go on */

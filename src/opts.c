@@ -75,6 +75,8 @@ static const struct option opts_table[] = {
 	{ "recv-size",		required_argument,	NULL, OPT_RECV_SIZE },
 	{ "sctp",		no_argument,		NULL, OPT_SCTP },
 	{ "send-only",		no_argument,		NULL, OPT_SEND_ONLY },
+	{ "trace",		optional_argument,	NULL, OPT_TRACE },
+	{ "trace-format",	required_argument,	NULL, OPT_TRACE_FORMAT },
 	{ "seqpacket",		no_argument,		NULL, OPT_SEQPACKET },
 	{ "unix-dgram",		no_argument,		NULL, OPT_UNIX_DGRAM },
 	{ NULL,			0,			NULL, 0 }
@@ -243,6 +245,20 @@ opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_RECV_SIZE:
 	case OPT_RECV_INFO:
 		return opts_message(st, o, ch, arg);
+	case OPT_TRACE:
+		o->trace = true;
+		if (arg != NULL && *arg == '\0')
+			return opts_error(st, "--trace=: empty file name");
+		o->trace_file = arg;
+		break;
+	case OPT_TRACE_FORMAT:
+		if (strcmp(arg, "json") == 0)
+			o->trace_json = true;
+		else if (strcmp(arg, "text") != 0)
+			return opts_error(st, "--trace-format \"%s\": unknown "
+			    "format (text, json)", arg);
+		st->trace_format_given = true;
+		break;
 	case OPT_ACCEPT_TIMEOUT:
 		return opts_positive_duration(st, "--accept-timeout", arg,
 		    &o->accept_timeout_ms);
@@ -333,6 +349,8 @@ opts_conflicts(struct opts_state *st, struct sc_opts *o)
 	if (o->send_only && o->no_stdin)
 		return opts_error(st,
 		    "--send-only needs stdin, but -d never reads it");
+	if (st->trace_format_given && !o->trace)
+		return opts_error(st, "--trace-format requires --trace");
 	if (st->shutdown_given && o->no_shutdown)
 		return opts_error(st,
 		    "-N and --no-shutdown cannot be used together");

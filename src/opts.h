@@ -44,6 +44,8 @@ enum {
 	OPT_ALLOWFILE,
 	OPT_DENYFILE,
 	OPT_LISTEN_FD,
+	OPT_TRACE,
+	OPT_TRACE_FORMAT,
 };
 
 /* What a parse step found, before the conflict checks. */
@@ -62,6 +64,7 @@ struct opts_state {
 	int		 nhandlers;	/* handler options given */
 	bool		 max_conns_given;
 	bool		 listen_fd_given;
+	bool		 trace_format_given;
 };
 
 int	 opts_error(struct opts_state *, const char *, ...)

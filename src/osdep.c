@@ -76,7 +76,7 @@ diag_request(int fd)
 	msg.req.udiag_show = UDIAG_SHOW_VFS;
 	memset(&sa, 0, sizeof(sa));
 	sa.nl_family = AF_NETLINK;
-	return (int)sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&sa,
+	return (int)sys_sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&sa,
 	    sizeof(sa));
 }
 
@@ -91,7 +91,7 @@ diag_scan(int fd, const struct stat *st)
 	int		 found = 0;
 
 	for (;;) {
-		if ((n = recv(fd, buf, sizeof(buf), 0)) <= 0)
+		if ((n = sys_recv(fd, buf, sizeof(buf), 0)) <= 0)
 			return -1;
 		left = (size_t)n;
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
@@ -122,7 +122,7 @@ osdep_unix_bound(const struct stat *st)
 #ifdef HAVE_LINUX_UNIX_DIAG_H
 	int	 fd, rv;
 
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	fd = sys_socket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
 	if (fd == -1)
 		return -1;
 	rv = diag_request(fd) == -1 ? -1 : diag_scan(fd, st);
@@ -144,7 +144,7 @@ osdep_unacked(int fd, size_t *n)
 #ifdef SIOCOUTQ
 	int	 q;
 
-	if (ioctl(fd, SIOCOUTQ, &q) == -1)
+	if (sys_ioctl_int(fd, SIOCOUTQ, "SIOCOUTQ", &q) == -1)
 		return -1;
 	*n = q < 0 ? 0 : (size_t)q;
 	return 0;

@@ -399,7 +399,7 @@ server_drop_datagram(int fd)
 {
 	char	 c;
 
-	(void)recv(fd, &c, 1, MSG_DONTWAIT);
+	(void)sys_recv(fd, &c, 1, MSG_DONTWAIT);
 }
 
 /*
@@ -419,7 +419,7 @@ server_first_peer(struct sc_loop *loop, int lfd, unsigned ev, void *arg)
 	(void)ev;
 	session_dgram_cfg(&srv->s, srv->family, &dcfg);
 	dcfg.peerlen = sizeof(dcfg.peer);
-	if (recvfrom(lfd, &c, 1, MSG_PEEK | MSG_DONTWAIT,
+	if (sys_recvfrom(lfd, &c, 1, MSG_PEEK | MSG_DONTWAIT,
 	    (struct sockaddr *)&dcfg.peer, &dcfg.peerlen) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;

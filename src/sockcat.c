@@ -100,8 +100,11 @@ static const char usage_text[] =
 "      --idle-timeout DUR    end when no data moved for DUR (exit 0)\n"
 "      --max-time DUR        end after DUR in all (exit 5)\n"
 "\n"
-"Messages:\n"
+"Seeing what happens:\n"
 "  -v, --verbose             report progress on stderr (repeatable)\n"
+"      --trace[=FILE]        every socket call, with its arguments and\n"
+"                            result, to stderr or FILE\n"
+"      --trace-format FMT    text (default) or json (one object per line)\n"
 "  -h, --help                show this help\n"
 "  -V, --version             show the version and the features built in\n"
 "\n"
@@ -168,6 +171,11 @@ main(int argc, char **argv)
 		break;
 	}
 	log_init(o.verbose);
+	if (o.trace && trace_open(o.trace_file, o.trace_json) == -1) {
+		(void)fprintf(stderr, "%s: --trace %s: %s\n", PACKAGE,
+		    o.trace_file, strerror(errno));
+		exit(SC_EXIT_FAIL);
+	}
 	if (o.listen_fd >= 0) {
 		o.proto = sock_inherited_proto(o.listen_fd, inherited_path,
 		    sizeof(inherited_path));
@@ -184,6 +192,8 @@ main(int argc, char **argv)
 		status = mode_listen(&o);
 	else
 		status = mode_connect(&o);
+
+	trace_close();
 
 	/* Killed by a signal: clean up was done, now die of it. */
 	if (status > SC_EXIT_SIGNAL) {

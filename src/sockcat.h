@@ -206,6 +206,10 @@ struct sc_opts {
 	struct sc_acl_spec	 acl[SC_ACL_MAX];
 	size_t			 nacl;
 
+	bool			 trace;		/* --trace */
+	const char		*trace_file;	/* NULL: stderr */
+	bool			 trace_json;	/* --trace-format=json */
+
 	int64_t			 quit_after_eof_ms;	/* -q, or SC_NO_TIMEOUT */
 	int64_t			 accept_timeout_ms;	/* or SC_NO_TIMEOUT */
 	int64_t			 connect_timeout_ms;	/* or SC_NO_TIMEOUT */
@@ -254,6 +258,47 @@ ssize_t	 sys_send(int, const void *, size_t, int);
 ssize_t	 sys_sendto(int, const void *, size_t, int, const struct sockaddr *,
 	    socklen_t);
 ssize_t	 sys_recvmsg(int, struct msghdr *, int);
+ssize_t	 sys_recvfrom(int, void *, size_t, int, struct sockaddr *,
+	    socklen_t *);
+int	 sys_ioctl_int(int, unsigned long, const char *, int *);
+
+/* names.c: the sockets API's names, as data. */
+enum sc_opt_type {
+	SC_OPT_INT,
+	SC_OPT_BOOL,
+	SC_OPT_STRING,
+	SC_OPT_LINGER,
+	SC_OPT_ERRNO,
+	SC_OPT_STRUCT,		/* set through its own option only */
+};
+
+struct sc_optname {
+	int			 level;
+	int			 optname;
+	const char		*name;
+	enum sc_opt_type	 type;
+};
+
+const char *names_family(int, char *, size_t);
+const char *names_socktype(int, char *, size_t);
+const char *names_protocol(int, int, char *, size_t);
+const char *names_level(int, char *, size_t);
+const char *names_how(int, char *, size_t);
+const char *names_optname(int, int, char *, size_t);
+const char *names_msgflags(int, char *, size_t);
+const struct sc_optname *names_option(int, int);
+const struct sc_optname *names_options(void);
+const struct sc_optname *names_option_by_name(int, const char *);
+int	 names_msgflag(const char *);
+int	 names_level_value(const char *);
+
+/* trace.c: --trace. */
+int	 trace_open(const char *, bool);
+void	 trace_close(void);
+bool	 trace_on(void);
+void	 trace_call(const char *, const char *const [], int, long long, int,
+	    const char *);
+const char *trace_addr(const struct sockaddr *, socklen_t, char *, size_t);
 ssize_t	 sys_read(int, void *, size_t);
 ssize_t	 sys_write(int, const void *, size_t);
 int	 sys_shutdown(int, int);

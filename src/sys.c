@@ -1,7 +1,7 @@
 /*
  * Thin wrappers for every socket call sockcat makes. Each one keeps errno
  * as the call left it, so callers can report it after cleaning up, and
- * each is the single place where a later tracer sees the call.
+ * each reports the call to the trace (--trace) when it is on.
  *
  * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
  */
@@ -9,10 +9,13 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sockcat.h"
@@ -22,6 +25,25 @@
 #else
 #define SC_MSG_NOSIGNAL	0	/* SIGPIPE is ignored process-wide */
 #endif
+
+/* Room for one argument as text. */
+#define ARG	64
+
+/* Trace a call; errno is saved around it. */
+static void
+sys_trace(const char *call, const char *const args[], int nargs,
+    long long result, int errnum, const char *extra)
+{
+	trace_call(call, args, nargs, result, errnum, extra);
+	errno = errnum;
+}
+
+static const char *
+num(long long v, char *buf)
+{
+	(void)snprintf(buf, ARG, "%lld", v);
+	return buf;
+}
 
 int
 sys_set_cloexec(int fd)
@@ -52,10 +74,12 @@ sys_set_nonblock(int fd, bool on)
 int
 sys_socket(int domain, int type, int protocol)
 {
+	char	 a[3][ARG];
 	int	 fd;
 
 #if HAVE_DECL_SOCK_CLOEXEC
-	fd = socket(domain, type | SOCK_CLOEXEC, protocol);
+	type |= SOCK_CLOEXEC;
+	fd = socket(domain, type, protocol);
 #else
 	fd = socket(domain, type, protocol);
 	if (fd != -1 && sys_set_cloexec(fd) == -1) {
@@ -63,44 +87,82 @@ sys_socket(int domain, int type, int protocol)
 		return -1;
 	}
 #endif
+	if (trace_on()) {
+		const char	*args[] = { names_family(domain, a[0], ARG),
+		    names_socktype(type, a[1], ARG),
+		    names_protocol(domain, protocol, a[2], ARG) };
+
+		sys_trace("socket", args, 3, fd, errno, NULL);
+	}
 	return fd;
+}
+
+static int
+sys_addr_call(const char *call, int rv, int fd, const struct sockaddr *sa,
+    socklen_t len)
+{
+	char	 a[2][SC_ADDRSTRLEN];
+
+	if (trace_on()) {
+		const char	*args[] = { num(fd, a[0]),
+		    trace_addr(sa, len, a[1], sizeof(a[1])) };
+
+		sys_trace(call, args, 2, rv, errno, NULL);
+	}
+	return rv;
 }
 
 int
 sys_bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	return bind(fd, sa, len);
+	return sys_addr_call("bind", bind(fd, sa, len), fd, sa, len);
 }
 
 int
 sys_listen(int fd, int backlog)
 {
-	return listen(fd, backlog);
+	char	 a[2][ARG];
+	int	 rv = listen(fd, backlog);
+
+	if (trace_on()) {
+		const char	*args[] = { num(fd, a[0]), num(backlog, a[1]) };
+
+		sys_trace("listen", args, 2, rv, errno, NULL);
+	}
+	return rv;
 }
 
 /* accept(2) giving a close-on-exec, non-blocking socket. */
 int
 sys_accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	int	 nfd;
+	char		 a[ARG], peer[SC_ADDRSTRLEN];
+	const char	*call;
+	int		 nfd;
 
 #ifdef HAVE_ACCEPT4
+	call = "accept4";
 	do
 		nfd = accept4(fd, sa, len, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	while (nfd == -1 && errno == EINTR);
-	return nfd;
 #else
+	call = "accept";
 	do
 		nfd = accept(fd, sa, len);
 	while (nfd == -1 && errno == EINTR);
-	if (nfd == -1)
-		return -1;
-	if (sys_set_cloexec(nfd) == -1 || sys_set_nonblock(nfd, true) == -1) {
+	if (nfd != -1 && (sys_set_cloexec(nfd) == -1 ||
+	    sys_set_nonblock(nfd, true) == -1)) {
 		(void)sys_close(nfd);
-		return -1;
+		nfd = -1;
+	}
+#endif
+	if (trace_on()) {
+		const char	*args[] = { num(fd, a), "..." };
+
+		sys_trace(call, args, 2, nfd, errno, nfd == -1 ? NULL :
+		    trace_addr(sa, *len, peer, sizeof(peer)));
 	}
 	return nfd;
-#endif
 }
 
 int
@@ -111,7 +173,26 @@ sys_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	rv = connect(fd, sa, len);
 	if (rv == -1 && errno == EINTR)
 		errno = EINPROGRESS;	/* the connect goes on regardless */
-	return rv;
+	return sys_addr_call("connect", rv, fd, sa, len);
+}
+
+/* A data call: fd, length, flags; the address it used, if any. */
+static ssize_t
+sys_data_call(const char *call, ssize_t n, int fd, size_t len, int flags,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	char	 a[3][ARG], peer[SC_ADDRSTRLEN];
+
+	if (trace_on()) {
+		const char	*args[] = { num(fd, a[0]),
+		    num((long long)len, a[1]),
+		    names_msgflags(flags, a[2], ARG) };
+
+		sys_trace(call, args, 3, n, errno, n != -1 && sa != NULL &&
+		    salen > sizeof(sa_family_t) ? trace_addr(sa, salen, peer,
+		    sizeof(peer)) : NULL);
+	}
+	return n;
 }
 
 ssize_t
@@ -122,7 +203,20 @@ sys_recv(int fd, void *buf, size_t len, int flags)
 	do
 		n = recv(fd, buf, len, flags);
 	while (n == -1 && errno == EINTR);
-	return n;
+	return sys_data_call("recv", n, fd, len, flags, NULL, 0);
+}
+
+ssize_t
+sys_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa,
+    socklen_t *salen)
+{
+	ssize_t	 n;
+
+	do
+		n = recvfrom(fd, buf, len, flags, sa, salen);
+	while (n == -1 && errno == EINTR);
+	return sys_data_call("recvfrom", n, fd, len, flags, sa,
+	    n == -1 ? 0 : *salen);
 }
 
 /* send(2) that never raises SIGPIPE. */
@@ -131,10 +225,11 @@ sys_send(int fd, const void *buf, size_t len, int flags)
 {
 	ssize_t	 n;
 
+	flags |= SC_MSG_NOSIGNAL;
 	do
-		n = send(fd, buf, len, flags | SC_MSG_NOSIGNAL);
+		n = send(fd, buf, len, flags);
 	while (n == -1 && errno == EINTR);
-	return n;
+	return sys_data_call("send", n, fd, len, flags, NULL, 0);
 }
 
 ssize_t
@@ -143,23 +238,27 @@ sys_sendto(int fd, const void *buf, size_t len, int flags,
 {
 	ssize_t	 n;
 
+	flags |= SC_MSG_NOSIGNAL;
 	do
-		n = sendto(fd, buf, len, flags | SC_MSG_NOSIGNAL, sa, salen);
+		n = sendto(fd, buf, len, flags, sa, salen);
 	while (n == -1 && errno == EINTR);
-	return n;
+	return sys_data_call("sendto", n, fd, len, flags, sa, salen);
 }
 
 ssize_t
 sys_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	ssize_t	 n;
+	size_t	 len = msg->msg_iovlen > 0 ? msg->msg_iov[0].iov_len : 0;
 
 	do
 		n = recvmsg(fd, msg, flags);
 	while (n == -1 && errno == EINTR);
-	return n;
+	return sys_data_call("recvmsg", n, fd, len, flags, msg->msg_name,
+	    n == -1 ? 0 : msg->msg_namelen);
 }
 
+/* read(2) and write(2) are for stdin, stdout and pipes: not traced. */
 ssize_t
 sys_read(int fd, void *buf, size_t len)
 {
@@ -185,7 +284,16 @@ sys_write(int fd, const void *buf, size_t len)
 int
 sys_shutdown(int fd, int how)
 {
-	return shutdown(fd, how);
+	char	 a[2][ARG];
+	int	 rv = shutdown(fd, how);
+
+	if (trace_on()) {
+		const char	*args[] = { num(fd, a[0]),
+		    names_how(how, a[1], ARG) };
+
+		sys_trace("shutdown", args, 2, rv, errno, NULL);
+	}
+	return rv;
 }
 
 /*
@@ -195,33 +303,120 @@ sys_shutdown(int fd, int how)
 int
 sys_close(int fd)
 {
+	char	 a[ARG];
 	int	 saved = errno, rv;
 
 	rv = close(fd);
+	if (trace_on()) {
+		const char	*args[] = { num(fd, a) };
+
+		trace_call("close", args, 1, rv, errno, NULL);
+	}
 	errno = saved;
 	return rv;
+}
+
+/* An option's value as the trace shows it: the integer, or its size. */
+static const char *
+optval(int level, int name, const void *val, socklen_t len, char *buf)
+{
+	const struct sc_optname	*o = names_option(level, name);
+	int			 v;
+
+	if (o != NULL && o->type == SC_OPT_STRING) {
+		(void)snprintf(buf, ARG, "\"%.*s\"", (int)(len < 40 ? len : 40),
+		    (const char *)val);
+		return buf;
+	}
+	if (len != sizeof(int)) {
+		(void)snprintf(buf, ARG, "<%u bytes>", (unsigned)len);
+		return buf;
+	}
+	memcpy(&v, val, sizeof(v));
+	if (o != NULL && o->type == SC_OPT_ERRNO && v != 0)
+		(void)snprintf(buf, ARG, "%s", strerror(v));
+	else
+		(void)snprintf(buf, ARG, "%d", v);
+	return buf;
 }
 
 int
 sys_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-	return setsockopt(fd, level, name, val, len);
+	char	 a[4][ARG];
+	int	 rv = setsockopt(fd, level, name, val, len);
+
+	if (trace_on()) {
+		const char	*args[] = { num(fd, a[0]),
+		    names_level(level, a[1], ARG),
+		    names_optname(level, name, a[2], ARG),
+		    optval(level, name, val, len, a[3]) };
+
+		sys_trace("setsockopt", args, 4, rv, errno, NULL);
+	}
+	return rv;
 }
 
 int
 sys_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-	return getsockopt(fd, level, name, val, len);
+	char	 a[3][ARG], v[ARG + 2], vb[ARG];
+	int	 rv = getsockopt(fd, level, name, val, len);
+
+	if (trace_on()) {
+		const char	*args[] = { num(fd, a[0]),
+		    names_level(level, a[1], ARG),
+		    names_optname(level, name, a[2], ARG) };
+
+		if (rv == 0)
+			(void)snprintf(v, sizeof(v), "[%s]", optval(level,
+			    name, val, *len, vb));
+		sys_trace("getsockopt", args, 3, rv, errno, rv == 0 ? v : NULL);
+	}
+	return rv;
+}
+
+static int
+sys_name_call(const char *call, int rv, int fd, struct sockaddr *sa,
+    socklen_t *len)
+{
+	char	 a[ARG], peer[SC_ADDRSTRLEN];
+
+	if (trace_on()) {
+		const char	*args[] = { num(fd, a) };
+
+		sys_trace(call, args, 1, rv, errno, rv == 0 ?
+		    trace_addr(sa, *len, peer, sizeof(peer)) : NULL);
+	}
+	return rv;
 }
 
 int
 sys_getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	return getsockname(fd, sa, len);
+	return sys_name_call("getsockname", getsockname(fd, sa, len), fd, sa,
+	    len);
 }
 
 int
 sys_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	return getpeername(fd, sa, len);
+	return sys_name_call("getpeername", getpeername(fd, sa, len), fd, sa,
+	    len);
+}
+
+/* ioctl(2) on a socket with an int argument (SIOCOUTQ, SIOCATMARK...). */
+int
+sys_ioctl_int(int fd, unsigned long req, const char *reqname, int *val)
+{
+	char	 a[ARG], v[ARG];
+	int	 rv = ioctl(fd, req, val);
+
+	if (trace_on()) {
+		const char	*args[] = { num(fd, a), reqname };
+
+		(void)snprintf(v, sizeof(v), "[%d]", *val);
+		sys_trace("ioctl", args, 2, rv, errno, rv == 0 ? v : NULL);
+	}
+	return rv;
 }
