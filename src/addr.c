@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sockcat.h"
@@ -262,4 +263,67 @@ addr_is_multicast(const struct sockaddr *sa)
 		return IN6_IS_ADDR_MULTICAST(&s6->sin6_addr);
 	}
 	return false;
+}
+
+/*
+ * Ports to scan: "80", "http", "20-25", or a comma-separated list of
+ * those ("20-25,80,443"). Into a new array *ports of *n entries.
+ */
+int
+addr_parse_ports(const char *s, const char *proto, uint16_t **ports,
+    size_t *n, const char **errstr)
+{
+	char		 item[64], *dash;
+	const char	*p = s, *comma;
+	int		 lo, hi, v;
+	size_t		 len, cap = 0;
+
+	*ports = NULL;
+	*n = 0;
+	do {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (len == 0 || len >= sizeof(item)) {
+			*errstr = "empty or overlong item in the list";
+			goto fail;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if ((dash = strchr(item, '-')) != NULL && dash != item) {
+			*dash++ = '\0';
+			if (addr_parse_port(item, proto, false, &lo,
+			    errstr) == -1 || addr_parse_port(dash, proto, false,
+			    &hi, errstr) == -1)
+				goto fail;
+			if (lo > hi) {
+				*errstr = "a range runs backwards";
+				goto fail;
+			}
+		} else if (addr_parse_port(item, proto, false, &lo,
+		    errstr) == -1)
+			goto fail;
+		else
+			hi = lo;
+		for (v = lo; v <= hi; v++) {
+			if (*n == cap) {
+				uint16_t	*np;
+
+				cap = cap ? cap * 2 : 16;
+				if ((np = reallocarray(*ports, cap,
+				    sizeof(*np))) == NULL) {
+					*errstr = "out of memory";
+					goto fail;
+				}
+				*ports = np;
+			}
+			(*ports)[(*n)++] = (uint16_t)v;
+		}
+		p = comma != NULL ? comma + 1 : NULL;
+	} while (p != NULL);
+	return 0;
+fail:
+	free(*ports);
+	*ports = NULL;
+	*n = 0;
+	return -1;
 }

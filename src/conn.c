@@ -75,6 +75,17 @@ const struct sc_handler sc_handler_stdio = {
 	.stop = stdio_stop,
 };
 
+static void
+conn_tap(struct sc_endpoint *ep, int dir, const void *buf, size_t len,
+    const struct sockaddr *peer, socklen_t peerlen)
+{
+	struct sc_conn	*c = ep->tap_arg;
+
+	taps_data(c->srv->taps, dir, c->id, c->tap_off[dir], buf, len, peer,
+	    peerlen);
+	c->tap_off[dir] += len;
+}
+
 /* A new connection for client, which it owns from now on. */
 struct sc_conn *
 conn_new(struct sc_server *srv, struct sc_endpoint *client,
@@ -117,6 +128,11 @@ conn_new(struct sc_server *srv, struct sc_endpoint *client,
 		(void)snprintf(c->who, sizeof(c->who), "%s", host);
 		(void)snprintf(c->label, sizeof(c->label), "%s (%s)", host,
 		    o->proto->name);
+	}
+	if (srv->taps != NULL) {
+		client->tap = conn_tap;
+		client->tap_arg = c;
+		taps_connection(srv->taps);
 	}
 	c->next = srv->conns;
 	if (srv->conns != NULL)

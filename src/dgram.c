@@ -264,6 +264,9 @@ dgram_port_read(struct sc_dgram *g, unsigned char *out)
 		if (g->qhead == NULL)
 			g->qtail = NULL;
 		g->qlen--;
+		if (g->ep.tap != NULL)
+			g->ep.tap(&g->ep, SC_TAP_RECEIVED, q->data, q->len,
+			    (struct sockaddr *)&g->cfg.peer, g->cfg.peerlen);
 		if (q->len == 0 && g->cfg.framing == SC_FRAMING_RAW) {
 			free(q);
 			continue;
@@ -303,6 +306,9 @@ dgram_read(struct sc_endpoint *ep, void *buf, size_t len)
 		dgram_report(g, SC_DGRAM_RECEIVED, &m);
 		if (m.real > m.len)
 			dgram_report(g, SC_DGRAM_TRUNCATED, &m);
+		if (ep->tap != NULL)
+			ep->tap(ep, SC_TAP_RECEIVED, g->rbuf, m.len, m.from,
+			    m.fromlen);
 		if (m.len == 0 && g->cfg.framing == SC_FRAMING_RAW)
 			continue;	/* raw framing cannot show it */
 		n = framing_prefix(g->cfg.framing, m.len, out);
@@ -319,18 +325,28 @@ static ssize_t
 dgram_send(struct sc_dgram *g, const void *buf, size_t len)
 {
 	struct dgram_peer	*p = g->recent;
+	const struct sockaddr	*to = NULL;
+	socklen_t		 tolen = 0;
+	ssize_t			 n;
 
-	if (g->cfg.connected && !g->cfg.sendto_peer)
-		return sys_send(g->fd, buf, len, MSG_DONTWAIT);
-	if (g->cfg.connected)
-		return sys_sendto(g->fd, buf, len, MSG_DONTWAIT,
-		    (struct sockaddr *)&g->cfg.peer, g->cfg.peerlen);
-	if (p == NULL) {
-		errno = EAGAIN;
-		return -1;
+	if (g->cfg.connected && g->cfg.sendto_peer) {
+		to = (struct sockaddr *)&g->cfg.peer;
+		tolen = g->cfg.peerlen;
+	} else if (!g->cfg.connected) {
+		if (p == NULL) {
+			errno = EAGAIN;
+			return -1;
+		}
+		to = (struct sockaddr *)&p->ss;
+		tolen = p->len;
 	}
-	return sys_sendto(g->fd, buf, len, MSG_DONTWAIT,
-	    (struct sockaddr *)&p->ss, p->len);
+	if (to == NULL)
+		n = sys_send(g->fd, buf, len, MSG_DONTWAIT);
+	else
+		n = sys_sendto(g->fd, buf, len, MSG_DONTWAIT, to, tolen);
+	if (n >= 0 && g->ep.tap != NULL)
+		g->ep.tap(&g->ep, SC_TAP_SENT, buf, (size_t)n, to, tolen);
+	return n;
 }
 
 /* Send the message the deframer holds; false when it must wait. */

@@ -25,22 +25,137 @@
 
 #include "sockcat.h"
 
+/* Telnet (RFC 854): the bytes of an IAC sequence, and what to say. */
+#define TN_IAC	255
+#define TN_DONT	254
+#define TN_DO	253
+#define TN_WONT	252
+#define TN_WILL	251
+#define TN_SB	250
+#define TN_SE	240
+
+enum tn_state {
+	TN_DATA,		/* plain data */
+	TN_CMD,			/* after IAC */
+	TN_OPT,			/* after IAC DO/DONT/WILL/WONT */
+	TN_SUB,			/* inside IAC SB ... */
+	TN_SUB_IAC,		/* IAC inside a subnegotiation */
+};
+
+/*
+ * -t: take the telnet commands out of what was received, and refuse
+ * every option the peer offers or asks for: DO becomes WONT, WILL
+ * becomes DONT, as OpenBSD nc answers. IAC IAC is a data byte 255.
+ * Returns the data bytes left in buf.
+ */
+static size_t
+telnet_filter(struct sc_endpoint *ep, unsigned char *buf, size_t n)
+{
+	unsigned char	 reply[3];
+	size_t		 i, out = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char	 c = buf[i];
+
+		switch (ep->tn_state) {
+		case TN_DATA:
+			if (c == TN_IAC)
+				ep->tn_state = TN_CMD;
+			else
+				buf[out++] = c;
+			break;
+		case TN_CMD:
+			ep->tn_state = TN_DATA;
+			if (c == TN_IAC)
+				buf[out++] = c;
+			else if (c == TN_SB)
+				ep->tn_state = TN_SUB;
+			else if (c >= TN_WILL && c <= TN_DONT) {
+				ep->tn_cmd = c;
+				ep->tn_state = TN_OPT;
+			}
+			break;
+		case TN_OPT:
+			ep->tn_state = TN_DATA;
+			if (ep->tn_cmd != TN_DO && ep->tn_cmd != TN_WILL)
+				break;
+			reply[0] = TN_IAC;
+			reply[1] = ep->tn_cmd == TN_DO ? TN_WONT : TN_DONT;
+			reply[2] = c;
+			(void)sys_send(ep->wfd, reply, sizeof(reply),
+			    MSG_DONTWAIT);
+			break;
+		case TN_SUB:
+			if (c == TN_IAC)
+				ep->tn_state = TN_SUB_IAC;
+			break;
+		default:
+			ep->tn_state = c == TN_SE ? TN_DATA : TN_SUB;
+			break;
+		}
+	}
+	return out;
+}
+
+/*
+ * -C: read at most half of len, at the end of buf, and write it out from
+ * the start with each LF that has no CR before it made CRLF. The output
+ * never overtakes the input; the last byte is remembered across reads.
+ */
+static ssize_t
+crlf_read(struct sc_endpoint *ep, unsigned char *buf, size_t len)
+{
+	size_t		 m = len / 2, i, out = 0;
+	unsigned char	*in = buf + len - m;
+	ssize_t		 n;
+
+	if (m == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if ((n = sys_read(ep->rfd, in, m)) <= 0)
+		return n;
+	for (i = 0; i < (size_t)n; i++) {
+		if (in[i] == '\n' && !ep->crlf_cr)
+			buf[out++] = '\r';
+		ep->crlf_cr = in[i] == '\r';
+		buf[out++] = in[i];
+	}
+	return (ssize_t)out;
+}
+
 static ssize_t
 fd_read(struct sc_endpoint *ep, void *buf, size_t len)
 {
-	if (ep->rsock)
-		return sys_recv(ep->rfd, buf, len, MSG_DONTWAIT);
-	return sys_read(ep->rfd, buf, len);
+	ssize_t	 n;
+
+	if (!ep->rsock)
+		return ep->crlf ? crlf_read(ep, buf, len) :
+		    sys_read(ep->rfd, buf, len);
+	n = sys_recv(ep->rfd, buf, len, MSG_DONTWAIT);
+	if (n > 0 && ep->tap != NULL)
+		ep->tap(ep, SC_TAP_RECEIVED, buf, (size_t)n, NULL, 0);
+	if (n > 0 && ep->telnet &&
+	    (n = (ssize_t)telnet_filter(ep, buf, (size_t)n)) == 0) {
+		errno = EAGAIN;		/* only commands: no data, no EOF */
+		return -1;
+	}
+	return n;
 }
 
 static ssize_t
 fd_write(struct sc_endpoint *ep, const void *buf, size_t len)
 {
+	ssize_t	 n;
+
 	if (ep->wmax != 0 && len > ep->wmax)
 		len = ep->wmax;
-	if (ep->wsock)
-		return sys_send(ep->wfd, buf, len, MSG_DONTWAIT);
-	return sys_write(ep->wfd, buf, len);
+	if (!ep->wsock)
+		return sys_write(ep->wfd, buf, len);
+	n = sys_send(ep->wfd, buf, len, MSG_DONTWAIT);
+	if (n > 0 && ep->tap != NULL)
+		ep->tap(ep, SC_TAP_SENT, buf, (size_t)n, NULL, 0);
+	return n;
 }
 
 /*

@@ -29,11 +29,63 @@ connect_report(const struct sc_opts *o)
 		    addr_service(o->port, o->proto->name));
 }
 
+struct connect_run {
+	struct sc_server	 srv;		/* first */
+	struct sc_connector	*cn;
+	int			 tries;		/* connects that failed in a row */
+	struct sc_timer		 again;
+};
+
+static void	connect_start(struct connect_run *);
+
+static void
+connect_again(struct sc_loop *loop, struct sc_timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	connect_start(arg);
+}
+
+/*
+ * A connect failed for good, or the connection ended: with --retry and
+ * --reconnect, try again after --retry-wait. Returns true if it will.
+ */
+static bool
+connect_retry(struct connect_run *run, bool failed)
+{
+	struct sc_server	*srv = &run->srv;
+	const struct sc_opts	*o = srv->s.o;
+
+	if (failed && ++run->tries > o->retry && !o->reconnect)
+		return false;
+	if (failed && o->retry > 0 && run->tries > o->retry)
+		return false;
+	if (!failed && (!o->reconnect || (srv->s.local.rd_eof &&
+	    srv->s.stdin_buf.len == 0)))
+		return false;
+	log_verbose(1, "%s again in %.3f s", failed ? "Connecting" :
+	    "Reconnecting", (double)o->retry_wait_ms / 1000.0);
+	loop_timer_start(srv->s.loop, &run->again, o->retry_wait_ms,
+	    connect_again, run);
+	return true;
+}
+
+/* The connection is over (srv->on_done): reconnect, or end. */
+static void
+connect_ended(struct sc_server *srv)
+{
+	struct connect_run	*run = (struct connect_run *)(void *)srv;
+
+	if (!connect_retry(run, false))
+		loop_break(srv->s.loop);
+}
+
 static void
 connect_done(struct sc_connector *cn, int fd, const struct sc_error *e,
     bool final, void *arg)
 {
-	struct sc_server	*srv = arg;
+	struct connect_run	*run = arg;
+	struct sc_server	*srv = &run->srv;
 	const struct sc_opts	*o = srv->s.o;
 	struct sc_dgram_cfg	 dcfg;
 	struct sc_endpoint	*ep;
@@ -46,12 +98,14 @@ connect_done(struct sc_connector *cn, int fd, const struct sc_error *e,
 		/* Earlier addresses failing is news only with -v. */
 		if (final || log_level() >= 1)
 			log_warn_error(e);
-		if (final) {
+		if (final && !connect_retry(run, true)) {
 			srv->s.status = e->exit;
 			loop_break(srv->s.loop);
 		}
 		return;
 	}
+	run->tries = 0;
+	srv->s.status = SC_EXIT_OK;
 	connect_report(o);
 	sa = connector_peer(cn, &len);
 	session_dgram_cfg(&srv->s, sa->sa_family, &dcfg);
@@ -75,32 +129,49 @@ connect_done(struct sc_connector *cn, int fd, const struct sc_error *e,
 	conn_start(c);
 }
 
-int
-mode_connect(const struct sc_opts *o)
+/* (Re)start connecting; a resolution failure ends sockcat. */
+static void
+connect_start(struct connect_run *run)
 {
-	struct sc_server	 srv;
-	struct sc_connector	*cn = NULL;
+	struct sc_server	*srv = &run->srv;
 	struct sc_error		 err;
-	int			 status;
 
-	if (server_init(&srv, o, &err) == -1)
-		goto fail;
-	if ((cn = connector_new(srv.s.loop, o, connect_done, &srv)) == NULL) {
+	connector_free(run->cn);
+	if ((run->cn = connector_new(srv->s.loop, srv->s.o, connect_done,
+	    run)) == NULL) {
 		error_set(&err, SC_EXIT_FAIL, ENOMEM, "connect");
 		goto fail;
 	}
-	if (connector_start(cn, &err) == -1)
-		goto fail;
-	if (loop_run(srv.s.loop) == -1) {
-		error_set(&err, SC_EXIT_FAIL, errno, "wait for events");
-		goto fail;
-	}
-	connector_free(cn);
-	return server_finish(&srv);
+	if (connector_start(run->cn, &err) == 0)
+		return;
 fail:
 	log_warn_error(&err);
-	connector_free(cn);
-	status = srv.s.loop != NULL ? server_finish(&srv) :
-	    session_finish(&srv.s);
-	return status >= SC_EXIT_SIGNAL ? status : err.exit;
+	srv->s.status = err.exit;
+	loop_break(srv->s.loop);
+}
+
+int
+mode_connect(const struct sc_opts *o)
+{
+	struct connect_run	 run;
+	struct sc_error		 err;
+	int			 status;
+
+	memset(&run, 0, sizeof(run));
+	if (server_init(&run.srv, o, &err) == -1) {
+		log_warn_error(&err);
+		status = run.srv.s.loop != NULL ? server_finish(&run.srv) :
+		    session_finish(&run.srv.s);
+		return status >= SC_EXIT_SIGNAL ? status : err.exit;
+	}
+	run.srv.on_done = connect_ended;
+	connect_start(&run);
+	if (loop_run(run.srv.s.loop) == -1) {
+		error_set(&err, SC_EXIT_FAIL, errno, "wait for events");
+		log_warn_error(&err);
+		run.srv.s.status = SC_EXIT_FAIL;
+	}
+	loop_timer_stop(run.srv.s.loop, &run.again);
+	connector_free(run.cn);
+	return server_finish(&run.srv);
 }

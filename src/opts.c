@@ -28,6 +28,12 @@ static const struct option opts_table[] = {
 	{ "ipv4",		no_argument,		NULL, '4' },
 	{ "ipv6",		no_argument,		NULL, '6' },
 	{ "broadcast",		no_argument,		NULL, 'b' },
+	{ "crlf",		no_argument,		NULL, 'C' },
+	{ "interval",		required_argument,	NULL, 'i' },
+	{ "output",		required_argument,	NULL, 'o' },
+	{ "randomize",		no_argument,		NULL, 'r' },
+	{ "telnet",		no_argument,		NULL, 't' },
+	{ "zero",		no_argument,		NULL, 'z' },
 	{ "no-stdin",		no_argument,		NULL, 'd' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "keep-open",		no_argument,		NULL, 'k' },
@@ -76,6 +82,17 @@ static const struct option opts_table[] = {
 	{ "sctp",		no_argument,		NULL, OPT_SCTP },
 	{ "send-only",		no_argument,		NULL, OPT_SEND_ONLY },
 	{ "trace",		optional_argument,	NULL, OPT_TRACE },
+	{ "hex-dump",		optional_argument,	NULL, OPT_HEX_DUMP },
+	{ "append-output",	no_argument,		NULL, OPT_APPEND_OUTPUT },
+	{ "output-received",	required_argument,	NULL, OPT_OUTPUT_RECEIVED },
+	{ "output-sent",	required_argument,	NULL, OPT_OUTPUT_SENT },
+	{ "stats",		no_argument,		NULL, OPT_STATS },
+	{ "progress",		optional_argument,	NULL, OPT_PROGRESS },
+	{ "delay",		required_argument,	NULL, OPT_DELAY },
+	{ "retry",		required_argument,	NULL, OPT_RETRY },
+	{ "retry-wait",		required_argument,	NULL, OPT_RETRY_WAIT },
+	{ "reconnect",		no_argument,		NULL, OPT_RECONNECT },
+	{ "scan-parallel",	required_argument,	NULL, OPT_SCAN_PARALLEL },
 	{ "trace-format",	required_argument,	NULL, OPT_TRACE_FORMAT },
 	{ "seqpacket",		no_argument,		NULL, OPT_SEQPACKET },
 	{ "unix-dgram",		no_argument,		NULL, OPT_UNIX_DGRAM },
@@ -169,7 +186,7 @@ opts_duration(const char *s, int64_t *ms, const char **errstr)
 	return 0;
 }
 
-static int
+int
 opts_positive_duration(struct opts_state *st, const char *name,
     const char *arg, int64_t *ms)
 {
@@ -245,6 +262,24 @@ opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_RECV_SIZE:
 	case OPT_RECV_INFO:
 		return opts_message(st, o, ch, arg);
+	case 'C':
+	case 'i':
+	case 'o':
+	case 'r':
+	case 't':
+	case 'z':
+	case OPT_HEX_DUMP:
+	case OPT_APPEND_OUTPUT:
+	case OPT_OUTPUT_RECEIVED:
+	case OPT_OUTPUT_SENT:
+	case OPT_STATS:
+	case OPT_PROGRESS:
+	case OPT_DELAY:
+	case OPT_RETRY:
+	case OPT_RETRY_WAIT:
+	case OPT_RECONNECT:
+	case OPT_SCAN_PARALLEL:
+		return opts_view(st, o, ch, arg);
 	case OPT_TRACE:
 		o->trace = true;
 		if (arg != NULL && *arg == '\0')
@@ -370,7 +405,8 @@ opts_conflicts(struct opts_state *st, struct sc_opts *o)
 	    (listen || o->proto != &sc_proto_unix_dgram))
 		return opts_error(st, "-s with -U names the client's own "
 		    "address: only for --unix-dgram clients");
-	if (opts_dgram_conflicts(st, o) == -1)
+	if (opts_dgram_conflicts(st, o) == -1 ||
+	    opts_view_conflicts(st, o) == -1)
 		return -1;
 	return opts_server_conflicts(st, o);
 }
@@ -499,6 +535,8 @@ opts_defaults(struct sc_opts *o)
 	o->listen_fd = -1;
 	o->forward_port = -1;
 	o->accept_timeout_ms = SC_NO_TIMEOUT;
+	o->retry_wait_ms = 1000;
+	o->scan_parallel = 32;
 }
 
 /* Does the long option w ("--name") name one that takes no argument? */
@@ -584,7 +622,9 @@ opts_parse(int argc, char **argv, struct sc_opts *o, char *err, size_t errlen)
 	argv += optind;
 	if ((rv = opts_inherited(&st, o, argc)) != 0)
 		return rv == -1 ? SC_OPTS_ERROR : SC_OPTS_RUN;
-	if (o->proto->family == AF_UNIX)
+	if (o->scan)
+		rv = opts_scan_operands(&st, o, argc, argv);
+	else if (o->proto->family == AF_UNIX)
 		rv = opts_unix_operand(&st, o, argc, argv);
 	else if (o->mode == SC_MODE_LISTEN)
 		rv = opts_listen_operands(&st, o, argc, argv);

@@ -46,6 +46,17 @@ enum {
 	OPT_LISTEN_FD,
 	OPT_TRACE,
 	OPT_TRACE_FORMAT,
+	OPT_HEX_DUMP,
+	OPT_APPEND_OUTPUT,
+	OPT_OUTPUT_RECEIVED,
+	OPT_OUTPUT_SENT,
+	OPT_STATS,
+	OPT_PROGRESS,
+	OPT_DELAY,
+	OPT_RETRY,
+	OPT_RETRY_WAIT,
+	OPT_RECONNECT,
+	OPT_SCAN_PARALLEL,
 };
 
 /* What a parse step found, before the conflict checks. */
@@ -65,16 +76,25 @@ struct opts_state {
 	bool		 max_conns_given;
 	bool		 listen_fd_given;
 	bool		 trace_format_given;
+	bool		 retry_wait_given;
 };
 
 int	 opts_error(struct opts_state *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
+int	 opts_positive_duration(struct opts_state *, const char *,
+	    const char *, int64_t *);
 
 /* opts_dgram.c */
 int	 opts_message(struct opts_state *, struct sc_opts *, int, const char *);
 int	 opts_mcast(struct opts_state *, struct sc_opts *, int, const char *);
 int	 opts_transport(struct opts_state *, struct sc_opts *);
 int	 opts_dgram_conflicts(struct opts_state *, const struct sc_opts *);
+
+/* opts_view.c */
+int	 opts_view(struct opts_state *, struct sc_opts *, int, const char *);
+int	 opts_view_conflicts(struct opts_state *, struct sc_opts *);
+int	 opts_scan_operands(struct opts_state *, struct sc_opts *, int,
+	    char **);
 
 /* opts_server.c */
 int	 opts_server(struct opts_state *, struct sc_opts *, int, const char *);

@@ -55,6 +55,9 @@ struct relay_dir {
 	bool			 shut;		/* pass EOF on when drained */
 	bool			 eof;		/* the source is at EOF */
 	bool			 flush_wait;	/* flush() waits for the dst */
+	bool			 paused;	/* -i: between two lines */
+	struct sc_timer		 pace;
+	struct sc_relay		*r;
 	uint64_t		 bytes;		/* delivered (or discarded) */
 };
 
@@ -100,6 +103,7 @@ relay_new(struct sc_loop *loop, const struct sc_relay_cfg *cfg,
 	r->dir[SC_DIR_BA].src = b;
 	r->dir[SC_DIR_BA].dst = a;
 	r->dir[SC_DIR_AB].buf = ab_buf;
+	r->dir[SC_DIR_AB].r = r->dir[SC_DIR_BA].r = r;
 	if (a->virt)
 		a->owner = r;
 	if (b->virt)
@@ -140,6 +144,8 @@ relay_free(struct sc_relay *r)
 	}
 	loop_timer_stop(r->loop, &r->idle);
 	loop_timer_stop(r->loop, &r->quit);
+	loop_timer_stop(r->loop, &r->dir[0].pace);
+	loop_timer_stop(r->loop, &r->dir[1].pace);
 	loop_defer_cancel(r->loop, &r->kick);
 	for (d = 0; d < 2; d++) {
 		if (r->dir[d].src->owner == r)
@@ -279,17 +285,46 @@ relay_dir_eof_done(struct sc_relay *r, int d)
 	}
 }
 
+static void
+relay_paced(struct sc_loop *loop, struct sc_timer *t, void *arg)
+{
+	struct relay_dir	*dir = arg;
+
+	(void)loop;
+	(void)t;
+	dir->paused = false;
+	relay_check(dir->r);
+}
+
+/*
+ * -i: how much of the buffer to write now: up to the end of its first
+ * line. Once a whole line is out, the direction pauses for the interval.
+ */
+static size_t
+relay_pace(struct relay_dir *dir, const unsigned char *p, size_t len)
+{
+	const unsigned char	*nl;
+
+	if (dir->r->cfg.interval_ms[dir == &dir->r->dir[0] ? 0 : 1] <= 0)
+		return len;
+	nl = memchr(p, '\n', len);
+	return nl != NULL ? (size_t)(nl - p) + 1 : len;
+}
+
 /* Write what is buffered in direction d; false when the write failed. */
 static bool
 relay_write(struct sc_relay *r, struct relay_dir *dir)
 {
 	struct sc_buf	*b = dir->buf;
 	ssize_t		 n;
+	size_t		 want;
+	int		 d = dir == &r->dir[0] ? 0 : 1;
 
-	if (dir->dst->wfd == -1 && !dir->dst->virt)
-		return true;	/* nowhere to send yet (no peer) */
+	if ((dir->dst->wfd == -1 && !dir->dst->virt) || dir->paused)
+		return true;	/* nowhere to send yet, or -i waits */
 	while (b->len > 0) {
-		n = dir->dst->ops->write(dir->dst, b->data + b->off, b->len);
+		want = relay_pace(dir, b->data + b->off, b->len);
+		n = dir->dst->ops->write(dir->dst, b->data + b->off, want);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return true;
@@ -302,6 +337,13 @@ relay_write(struct sc_relay *r, struct relay_dir *dir)
 		b->len -= (size_t)n;
 		dir->bytes += (uint64_t)n;
 		relay_progress(r);
+		if (r->cfg.interval_ms[d] > 0 && (size_t)n == want &&
+		    b->data[b->off - 1] == '\n') {
+			dir->paused = true;	/* a line is out: -i */
+			loop_timer_start(r->loop, &dir->pace,
+			    r->cfg.interval_ms[d], relay_paced, dir);
+			break;
+		}
 		if (dir->dst->wmax != 0)
 			break;		/* wait for POLLOUT before the next */
 	}
@@ -603,7 +645,7 @@ relay_update(struct sc_relay *r)
 		ev[2 * d] = live && relay_can_read(dir) ? SC_EV_IN : 0;
 		fds[2 * d + 1] = dir->dst->wfd;
 		ev[2 * d + 1] = live && dir->state != DIR_DONE &&
-		    (dir->buf->len > 0 || dir->flush_wait ||
+		    !dir->paused && (dir->buf->len > 0 || dir->flush_wait ||
 		    dir->dst->wpending) ? SC_EV_OUT : 0;
 	}
 	for (i = 0; i < 4; i++) {

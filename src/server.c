@@ -107,6 +107,11 @@ server_init(struct sc_server *srv, const struct sc_opts *o,
 		forward_target(srv, o);
 	if (o->nacl > 0 && (srv->acl = acl_build(o, err)) == NULL)
 		return -1;
+	if ((o->hex_dump || o->output != NULL || o->output_recv != NULL ||
+	    o->output_sent != NULL || o->stats ||
+	    o->progress != SC_PROGRESS_NEVER) &&
+	    (srv->taps = taps_new(srv->s.loop, o, err)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -115,7 +120,11 @@ void
 server_conn_gone(struct sc_server *srv, struct sc_conn *c)
 {
 	(void)c;
-	if (srv->single && srv->nconns == 0 && srv->lfd == -1)
+	if (!srv->single || srv->nconns != 0 || srv->lfd != -1)
+		return;
+	if (srv->on_done != NULL)
+		srv->on_done(srv);
+	else
 		loop_break(srv->s.loop);
 }
 
@@ -145,6 +154,8 @@ server_finish(struct sc_server *srv)
 	while (srv->conns != NULL)
 		conn_shutdown(srv->conns);
 	dgram_demux_free(srv->demux);
+	taps_free(srv->taps);
+	srv->taps = NULL;
 	hub_free(srv->hub);
 	broker_free(srv->broker);
 	acl_free(srv->acl);
@@ -322,12 +333,16 @@ server_client_endpoint(struct sc_server *srv, int fd, const char *label,
     struct sc_dgram_cfg *dcfg)
 {
 	const struct sc_opts	*o = srv->s.o;
+	struct sc_endpoint	*ep;
 
 	if (o->proto->message) {
 		dcfg->framing = server_framing(srv);
 		return dgram_new(srv->s.loop, fd, dcfg, label);
 	}
-	return endpoint_socket(fd, label, o->proto->protocol == IPPROTO_TCP);
+	ep = endpoint_socket(fd, label, o->proto->protocol == IPPROTO_TCP);
+	if (ep != NULL)
+		ep->telnet = o->telnet;
+	return ep;
 }
 
 /* A client socket: make it a connection and start its handler. */

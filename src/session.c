@@ -60,6 +60,7 @@ session_init(struct sc_session *s, const struct sc_opts *o,
 		error_set(err, SC_EXIT_FAIL, errno, "fstat stdin/stdout");
 		return -1;
 	}
+	s->local.crlf = o->crlf;
 	if (buf_init(&s->stdin_buf, SC_BUFSIZE) == -1) {
 		error_set(err, SC_EXIT_FAIL, errno, "allocate buffer");
 		return -1;
@@ -114,6 +115,14 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 	cfg->idle_after_eof_ms[SC_DIR_BA] = SC_NO_TIMEOUT;
 
 	/* a datagram server with -k: the idle limit is per peer */
+	cfg->interval_ms[SC_DIR_AB] = o->interval_ms;
+
+	/* --reconnect: stdout stays open, a peer's EOF ends the connection */
+	if (o->reconnect) {
+		cfg->shut_dst[SC_DIR_BA] = false;
+		cfg->end_on_eof[SC_DIR_BA] = true;
+	}
+
 	cfg->idle_ms = o->idle_timeout_ms;
 	if (p->message && !p->accepts && o->mode == SC_MODE_LISTEN &&
 	    o->keep_open && o->handler == SC_HANDLER_STDIO)

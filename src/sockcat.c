@@ -27,6 +27,7 @@
 
 static const char usage_text[] =
 "usage: sockcat [options] host port\n"
+"       sockcat -z [options] host ports...   (ports: 80, 20-25,443, http)\n"
 "       sockcat -l [options] [host] port\n"
 "       sockcat -l -k [--echo|--broker|--chat|-e PROG|--forward H:P] ...\n"
 "       sockcat -U [options] path        sockcat -l -U [options] path\n"
@@ -105,6 +106,24 @@ static const char usage_text[] =
 "      --trace[=FILE]        every socket call, with its arguments and\n"
 "                            result, to stderr or FILE\n"
 "      --trace-format FMT    text (default) or json (one object per line)\n"
+"      --hex-dump[=FILE]     hex dump of what is sent and received\n"
+"  -o, --output FILE         what is sent and received, raw, to FILE\n"
+"      --output-received FILE  what is received, to FILE\n"
+"      --output-sent FILE    what is sent, to FILE\n"
+"      --append-output       append to those files instead of replacing\n"
+"      --stats               counts and rates on stderr at the end\n"
+"      --progress[=always]   a live counter on stderr (when a terminal)\n"
+"\n"
+"Scripting:\n"
+"  -C, --crlf                send each LF of stdin as CRLF\n"
+"  -i, --interval DUR        pause DUR after each line sent (--delay)\n"
+"  -t, --telnet              refuse the peer's telnet options\n"
+"      --retry N             connect again, up to N times, until it works\n"
+"      --retry-wait DUR      wait between attempts (1s)\n"
+"      --reconnect           connect again when the connection drops\n"
+"  -z, --zero                scan: report which ports are open, send nothing\n"
+"  -r, --randomize           scan the ports in random order\n"
+"      --scan-parallel N     probes at a time (32)\n"
 "  -h, --help                show this help\n"
 "  -V, --version             show the version and the features built in\n"
 "\n"
@@ -190,8 +209,11 @@ main(int argc, char **argv)
 
 	if (o.mode == SC_MODE_LISTEN)
 		status = mode_listen(&o);
+	else if (o.scan)
+		status = mode_scan(&o);
 	else
 		status = mode_connect(&o);
+	free(o.scan_ports);
 
 	trace_close();
 

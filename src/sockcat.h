@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "compat.h"
@@ -159,6 +160,12 @@ struct sc_acl_spec {
 #define SC_ACL_MAX	64
 #define SC_MAX_CONNS	1000	/* --max-conns by default */
 
+enum sc_progress {
+	SC_PROGRESS_NEVER,
+	SC_PROGRESS_AUTO,	/* --progress: when stderr is a terminal */
+	SC_PROGRESS_ALWAYS,	/* --progress=always */
+};
+
 /* Everything the command line says, filled once by opts_parse(). */
 struct sc_opts {
 	enum sc_mode		 mode;
@@ -206,6 +213,27 @@ struct sc_opts {
 	struct sc_acl_spec	 acl[SC_ACL_MAX];
 	size_t			 nacl;
 
+	bool			 crlf;		/* -C */
+	int64_t			 interval_ms;	/* -i, or 0 */
+	bool			 telnet;	/* -t */
+	int			 retry;		/* --retry: attempts after the first */
+	int64_t			 retry_wait_ms;
+	bool			 reconnect;
+	bool			 scan;		/* -z */
+	bool			 randomize;	/* -r */
+	int			 scan_parallel;
+	uint16_t		*scan_ports;	/* -z: the ports, in order */
+	size_t			 nscan;
+
+	bool			 hex_dump;	/* --hex-dump */
+	const char		*hex_file;	/* NULL: stderr */
+	const char		*output;	/* -o */
+	const char		*output_recv;	/* --output-received */
+	const char		*output_sent;	/* --output-sent */
+	bool			 append_output;
+	bool			 stats;
+	enum sc_progress	 progress;
+
 	bool			 trace;		/* --trace */
 	const char		*trace_file;	/* NULL: stderr */
 	bool			 trace_json;	/* --trace-format=json */
@@ -233,6 +261,8 @@ int	 opts_duration(const char *, int64_t *, const char **);
 #define SC_ADDRSTRLEN	(SC_HOSTLEN + 16)
 
 int	 addr_parse_port(const char *, const char *, bool, int *,
+	    const char **);
+int	 addr_parse_ports(const char *, const char *, uint16_t **, size_t *,
 	    const char **);
 int	 addr_resolve(const char *, int, const struct sc_opts *, bool,
 	    struct addrinfo **);
@@ -384,7 +414,16 @@ struct sc_endpoint {
 	size_t		 rmin;		/* room a read needs (one message) */
 	size_t		 msgmax;	/* largest write (one message), or 0 */
 	bool		 whole_writes;	/* each source read is one write */
+	/* optional: report what went over the socket (tap.c) */
+	void		(*tap)(struct sc_endpoint *, int, const void *, size_t,
+			    const struct sockaddr *, socklen_t);
+	void		*tap_arg;
 	bool		 wpending;	/* holds output it could not send yet */
+	bool		 crlf;		/* reads turn LF into CRLF (-C) */
+	bool		 crlf_cr;	/* the last byte read was a CR */
+	bool		 telnet;	/* reads answer telnet options (-t) */
+	unsigned char	 tn_state;	/* where in an IAC sequence */
+	unsigned char	 tn_cmd;	/* the DO, DONT, WILL or WONT seen */
 	const char	*reason;	/* why the last op failed, if not errno */
 	bool		 rd_eof;	/* read side has returned EOF */
 	bool		 is_tty;	/* read side is a terminal */
@@ -431,6 +470,7 @@ struct sc_relay_cfg {
 	int64_t		 quit_after_eof_ms[2];	/* or SC_NO_TIMEOUT */
 	int64_t		 idle_after_eof_ms[2];	/* idle limit after the EOF */
 	int64_t		 idle_ms;		/* or SC_NO_TIMEOUT */
+	int64_t		 interval_ms[2];	/* -i: pause after each line */
 	void		(*on_eof)(struct sc_relay *, enum sc_dir, bool,
 			    void *);	/* optional: an EOF was handled */
 };
@@ -506,6 +546,21 @@ struct sc_endpoint *dgram_port_new(struct sc_loop *, int,
 	    const struct sc_dgram_cfg *, const char *, sc_dgram_gone_cb *,
 	    void *);
 int	 dgram_port_push(struct sc_endpoint *, const void *, size_t);
+
+/* tap.c: what went over the sockets, for dumps, logs and counts. */
+#define SC_TAP_SENT	0
+#define SC_TAP_RECEIVED	1
+
+struct sc_taps;
+
+struct sc_taps	*taps_new(struct sc_loop *, const struct sc_opts *,
+		    struct sc_error *);
+void		 taps_data(struct sc_taps *, int, unsigned long, uint64_t,
+		    const void *, size_t, const struct sockaddr *, socklen_t);
+void		 taps_connection(struct sc_taps *);
+void		 taps_free(struct sc_taps *);
+void		 hexdump_write(FILE *, const unsigned char *, size_t,
+		    uint64_t);
 
 /* hub.c: stdin and stdout shared by the clients of a -k server. */
 struct sc_hub;
@@ -643,6 +698,7 @@ struct sc_conn {
 	bool			 relay_over;
 	bool			 ended;
 	uint64_t		 bytes_in, bytes_out;
+	uint64_t		 tap_off[2];	/* per direction, for the dump */
 	struct sc_conn		*next, *prev;
 };
 
@@ -666,6 +722,7 @@ struct sc_server {
 	struct sc_broker	*broker;	/* --broker, --chat */
 	struct sc_acl		*acl;
 	struct sc_demux		*demux;		/* -k -u with a handler */
+	struct sc_taps		*taps;
 	struct sc_opts		 target;	/* --forward's target */
 	struct sc_conn		*conns;
 	size_t			 nconns;
@@ -677,6 +734,7 @@ struct sc_server {
 	struct stat		 bound;
 	struct sc_timer		 backoff;
 	struct sc_timer		 accept_timer;
+	void			(*on_done)(struct sc_server *);	/* single */
 };
 
 int	 server_init(struct sc_server *, const struct sc_opts *,
@@ -710,8 +768,9 @@ void	 dgram_demux_free(struct sc_demux *);
 void	 server_conn_gone(struct sc_server *, struct sc_conn *);
 int	 server_finish(struct sc_server *);
 
-/* mode_connect.c, mode_listen.c: the top-level modes. */
+/* mode_connect.c, server.c, scan.c: the top-level modes. */
 int	 mode_connect(const struct sc_opts *);
 int	 mode_listen(const struct sc_opts *);
+int	 mode_scan(const struct sc_opts *);
 
 #endif /* SOCKCAT_H */
