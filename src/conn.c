@@ -15,11 +15,14 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sockcat.h"
 
@@ -86,6 +89,97 @@ conn_tap(struct sc_endpoint *ep, int dir, const void *buf, size_t len,
 	c->tap_off[dir] += len;
 }
 
+/* --recv-fd-out: copy what a received descriptor reads to the file. */
+static void
+conn_copy_fd(const struct sc_opts *o, int fd)
+{
+	char		 buf[65536];
+	struct sc_error	 e;
+	ssize_t		 n;
+	int		 out;
+
+	if ((out = open(o->recv_fd_out, O_WRONLY | O_CREAT | O_APPEND |
+	    O_CLOEXEC, 0644)) == -1) {
+		error_set(&e, SC_EXIT_FAIL, errno, "--recv-fd-out %s",
+		    o->recv_fd_out);
+		log_warn_error(&e);
+		return;
+	}
+	(void)sys_set_nonblock(fd, false);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	}
+	(void)close(out);
+}
+
+/* What the socket endpoint saw, for the user (stderr). */
+static void
+conn_ep_event(struct sc_endpoint *ep, int ev, const void *data, size_t len,
+    uint64_t n)
+{
+	struct sc_conn	*c = ep->tap_arg;
+	struct stat	 st;
+	char		 path[64], target[256];
+	ssize_t		 tl;
+
+	switch (ev) {
+	case SC_EP_PEEK:
+		if (c->srv->s.o->proto->message)
+			log_verbose(0, "Peek at %s: a message of %llu bytes, "
+			    "%zu shown, not consumed:", c->who,
+			    (unsigned long long)n, len);
+		else
+			log_verbose(0, "Peek at %s: %zu bytes, not consumed:",
+			    c->who, len);
+		hexdump_write(stderr, data, len, 0);
+		(void)fflush(stderr);
+		break;
+	case SC_EP_URGENT:
+		log_verbose(0, "urgent data: 0x%02x at offset %llu",
+		    *(const unsigned char *)data, (unsigned long long)n);
+		break;
+	case SC_EP_FD:
+		(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", (int)n);
+		if ((tl = readlink(path, target, sizeof(target) - 1)) == -1)
+			tl = 0;
+		target[tl] = '\0';
+		log_verbose(0, "Received descriptor: %s%s%s",
+		    fstat((int)n, &st) == -1 ? "?" : S_ISREG(st.st_mode) ?
+		    "regular file" : S_ISSOCK(st.st_mode) ? "socket" :
+		    S_ISFIFO(st.st_mode) ? "pipe" : S_ISCHR(st.st_mode) ?
+		    "character device" : S_ISDIR(st.st_mode) ? "directory" :
+		    "other", tl > 0 ? " " : "", target);
+		if (c->srv->s.o->recv_fd_out != NULL)
+			conn_copy_fd(c->srv->s.o, (int)n);
+		break;
+	default: {
+		struct ucred	 uc;
+
+		memcpy(&uc, data, sizeof(uc));
+		log_verbose(0, "Credentials: pid %ld, uid %ld, gid %ld",
+		    (long)uc.pid, (long)uc.uid, (long)uc.gid);
+		break;
+	}
+	}
+}
+
+/* -v: the credentials of a UNIX connection's peer (SO_PEERCRED). */
+static void
+conn_peercred(const struct sc_conn *c)
+{
+	pid_t	 pid;
+	uid_t	 uid;
+	gid_t	 gid;
+
+	if (log_level() < 1 || c->srv->s.o->proto->family != AF_UNIX ||
+	    c->client->rfd == -1 ||
+	    osdep_peercred(c->client->rfd, &pid, &uid, &gid) == -1)
+		return;
+	log_verbose(1, "Peer credentials: pid %ld, uid %ld, gid %ld",
+	    (long)pid, (long)uid, (long)gid);
+}
+
 /* A new connection for client, which it owns from now on. */
 struct sc_conn *
 conn_new(struct sc_server *srv, struct sc_endpoint *client,
@@ -129,9 +223,10 @@ conn_new(struct sc_server *srv, struct sc_endpoint *client,
 		(void)snprintf(c->label, sizeof(c->label), "%s (%s)", host,
 		    o->proto->name);
 	}
+	client->tap_arg = c;
+	client->event = conn_ep_event;
 	if (srv->taps != NULL) {
 		client->tap = conn_tap;
-		client->tap_arg = c;
 		taps_connection(srv->taps);
 	}
 	c->next = srv->conns;
@@ -298,6 +393,7 @@ conn_start(struct sc_conn *c)
 {
 	struct sc_error	 e;
 
+	conn_peercred(c);
 	switch (c->srv->handler->start(c, &e)) {
 	case -1:
 		conn_abort(c, &e);

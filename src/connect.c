@@ -153,6 +153,13 @@ connector_ready(struct sc_loop *loop, int fd, unsigned ev, void *arg)
 	}
 	loop_timer_stop(loop, &c->timer);
 	loop_forget(loop, fd);
+	if (sockopt_apply(fd, c->cur->ai_family, c->cur->ai_protocol,
+	    SC_PHASE_CONNECTED, SC_ROLE_CLIENT, c->o, &c->err) == -1) {
+		c->fd = fd;
+		connector_drop_fd(c);
+		c->cb(c, -1, &c->err, true, c->arg);
+		return;
+	}
 	c->fd = -1;
 	c->cb(c, fd, NULL, true, c->arg);
 }
@@ -170,7 +177,9 @@ connector_bind(struct sc_connector *c, bool *err)
 	int		 one = 1;
 
 	*err = false;
-	if (sock_dgram_options(c->fd, c->cur->ai_family, c->o, &c->err) == -1) {
+	if (sock_dgram_options(c->fd, c->cur->ai_family, c->o, &c->err) == -1 ||
+	    sockopt_apply(c->fd, c->cur->ai_family, c->cur->ai_protocol,
+	    SC_PHASE_SOCKET, SC_ROLE_CLIENT, c->o, &c->err) == -1) {
 		*err = true;
 		return -1;
 	}

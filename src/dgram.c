@@ -218,7 +218,7 @@ dgram_recv(struct sc_dgram *g, struct sc_dgram_meta *m, bool *eof)
 	msg.msg_namelen = sizeof(m->fromss);
 	msg.msg_control = cbuf;
 	msg.msg_controllen = sizeof(cbuf);
-	n = sys_recvmsg(g->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
+	n = sys_recvmsg(g->fd, &msg, MSG_DONTWAIT | MSG_TRUNC | g->cfg.rflags);
 	*eof = false;
 	if (n == -1)
 		return -1;
@@ -282,6 +282,25 @@ dgram_port_read(struct sc_dgram *g, unsigned char *out)
 	return -1;
 }
 
+/* --peek: show the first message without taking it, with its length. */
+static void
+dgram_peek(struct sc_dgram *g)
+{
+	ssize_t	 n;
+	size_t	 shown = (size_t)g->cfg.peek;
+
+	if (shown > g->cfg.recv_size)
+		shown = g->cfg.recv_size;
+	n = sys_recv(g->fd, g->rbuf, shown, MSG_PEEK | MSG_TRUNC |
+	    MSG_DONTWAIT);
+	if (n == -1)
+		return;
+	g->cfg.peek = 0;
+	if (g->ep.event != NULL)
+		g->ep.event(&g->ep, SC_EP_PEEK, g->rbuf, (size_t)n < shown ?
+		    (size_t)n : shown, (uint64_t)n);
+}
+
 /* The relay's read: one message, framed, into buf (len >= ep.rmin). */
 static ssize_t
 dgram_read(struct sc_endpoint *ep, void *buf, size_t len)
@@ -296,6 +315,8 @@ dgram_read(struct sc_endpoint *ep, void *buf, size_t len)
 	(void)len;
 	if (g->port)
 		return dgram_port_read(g, out);
+	if (g->cfg.peek > 0)
+		dgram_peek(g);
 	for (i = 0; i < DGRAM_SKIP_MAX; i++) {
 		if (dgram_recv(g, &m, &eof) == -1)
 			return -1;
@@ -341,9 +362,10 @@ dgram_send(struct sc_dgram *g, const void *buf, size_t len)
 		tolen = p->len;
 	}
 	if (to == NULL)
-		n = sys_send(g->fd, buf, len, MSG_DONTWAIT);
+		n = sys_send(g->fd, buf, len, MSG_DONTWAIT | g->cfg.sflags);
 	else
-		n = sys_sendto(g->fd, buf, len, MSG_DONTWAIT, to, tolen);
+		n = sys_sendto(g->fd, buf, len, MSG_DONTWAIT | g->cfg.sflags,
+		    to, tolen);
 	if (n >= 0 && g->ep.tap != NULL)
 		g->ep.tap(&g->ep, SC_TAP_SENT, buf, (size_t)n, to, tolen);
 	return n;

@@ -1,6 +1,6 @@
 /*
- * Endpoints for the relay: standard input and output, and a connected
- * socket. Both read and write without blocking: sockets through
+ * The endpoint for standard input and output (sockep.c has the one for
+ * sockets). It reads and writes without blocking: sockets through
  * MSG_DONTWAIT, pipes and terminals by never writing more than PIPE_BUF
  * after poll(2) said the descriptor was writable. sockcat does not set
  * O_NONBLOCK on descriptors it inherits, since that flag would also
@@ -24,78 +24,6 @@
 #include <unistd.h>
 
 #include "sockcat.h"
-
-/* Telnet (RFC 854): the bytes of an IAC sequence, and what to say. */
-#define TN_IAC	255
-#define TN_DONT	254
-#define TN_DO	253
-#define TN_WONT	252
-#define TN_WILL	251
-#define TN_SB	250
-#define TN_SE	240
-
-enum tn_state {
-	TN_DATA,		/* plain data */
-	TN_CMD,			/* after IAC */
-	TN_OPT,			/* after IAC DO/DONT/WILL/WONT */
-	TN_SUB,			/* inside IAC SB ... */
-	TN_SUB_IAC,		/* IAC inside a subnegotiation */
-};
-
-/*
- * -t: take the telnet commands out of what was received, and refuse
- * every option the peer offers or asks for: DO becomes WONT, WILL
- * becomes DONT, as OpenBSD nc answers. IAC IAC is a data byte 255.
- * Returns the data bytes left in buf.
- */
-static size_t
-telnet_filter(struct sc_endpoint *ep, unsigned char *buf, size_t n)
-{
-	unsigned char	 reply[3];
-	size_t		 i, out = 0;
-
-	for (i = 0; i < n; i++) {
-		unsigned char	 c = buf[i];
-
-		switch (ep->tn_state) {
-		case TN_DATA:
-			if (c == TN_IAC)
-				ep->tn_state = TN_CMD;
-			else
-				buf[out++] = c;
-			break;
-		case TN_CMD:
-			ep->tn_state = TN_DATA;
-			if (c == TN_IAC)
-				buf[out++] = c;
-			else if (c == TN_SB)
-				ep->tn_state = TN_SUB;
-			else if (c >= TN_WILL && c <= TN_DONT) {
-				ep->tn_cmd = c;
-				ep->tn_state = TN_OPT;
-			}
-			break;
-		case TN_OPT:
-			ep->tn_state = TN_DATA;
-			if (ep->tn_cmd != TN_DO && ep->tn_cmd != TN_WILL)
-				break;
-			reply[0] = TN_IAC;
-			reply[1] = ep->tn_cmd == TN_DO ? TN_WONT : TN_DONT;
-			reply[2] = c;
-			(void)sys_send(ep->wfd, reply, sizeof(reply),
-			    MSG_DONTWAIT);
-			break;
-		case TN_SUB:
-			if (c == TN_IAC)
-				ep->tn_state = TN_SUB_IAC;
-			break;
-		default:
-			ep->tn_state = c == TN_SE ? TN_DATA : TN_SUB;
-			break;
-		}
-	}
-	return out;
-}
 
 /*
  * -C: read at most half of len, at the end of buf, and write it out from
@@ -124,38 +52,23 @@ crlf_read(struct sc_endpoint *ep, unsigned char *buf, size_t len)
 	return (ssize_t)out;
 }
 
+/* stdin and stdout: read(2)/write(2), or recv/send when sockets. */
 static ssize_t
 fd_read(struct sc_endpoint *ep, void *buf, size_t len)
 {
-	ssize_t	 n;
-
-	if (!ep->rsock)
-		return ep->crlf ? crlf_read(ep, buf, len) :
-		    sys_read(ep->rfd, buf, len);
-	n = sys_recv(ep->rfd, buf, len, MSG_DONTWAIT);
-	if (n > 0 && ep->tap != NULL)
-		ep->tap(ep, SC_TAP_RECEIVED, buf, (size_t)n, NULL, 0);
-	if (n > 0 && ep->telnet &&
-	    (n = (ssize_t)telnet_filter(ep, buf, (size_t)n)) == 0) {
-		errno = EAGAIN;		/* only commands: no data, no EOF */
-		return -1;
-	}
-	return n;
+	if (ep->rsock)
+		return sys_recv(ep->rfd, buf, len, MSG_DONTWAIT);
+	return ep->crlf ? crlf_read(ep, buf, len) : sys_read(ep->rfd, buf, len);
 }
 
 static ssize_t
 fd_write(struct sc_endpoint *ep, const void *buf, size_t len)
 {
-	ssize_t	 n;
-
 	if (ep->wmax != 0 && len > ep->wmax)
 		len = ep->wmax;
-	if (!ep->wsock)
-		return sys_write(ep->wfd, buf, len);
-	n = sys_send(ep->wfd, buf, len, MSG_DONTWAIT);
-	if (n > 0 && ep->tap != NULL)
-		ep->tap(ep, SC_TAP_SENT, buf, (size_t)n, NULL, 0);
-	return n;
+	if (ep->wsock)
+		return sys_send(ep->wfd, buf, len, MSG_DONTWAIT);
+	return sys_write(ep->wfd, buf, len);
 }
 
 /*
@@ -191,12 +104,6 @@ fd_close(struct sc_endpoint *ep)
 	if (ep->wfd != -1 && ep->wfd != ep->rfd)
 		(void)sys_close(ep->wfd);
 	ep->rfd = ep->wfd = -1;
-}
-
-static int
-tcp_unacked(struct sc_endpoint *ep, size_t *n)
-{
-	return osdep_unacked(ep->wfd, n);
 }
 
 static const struct sc_endpoint_ops fd_ops = {
@@ -237,51 +144,6 @@ endpoint_stdio(struct sc_endpoint *ep)
 	return 0;
 }
 
-static void
-socket_close(struct sc_endpoint *ep)
-{
-	fd_close(ep);
-	free(ep);
-}
-
-static const struct sc_endpoint_ops socket_ops = {
-	.read = fd_read,
-	.write = fd_write,
-	.shutdown_wr = fd_shutdown_wr,
-	.close = socket_close,
-};
-
-static const struct sc_endpoint_ops tcp_ops = {
-	.read = fd_read,
-	.write = fd_write,
-	.shutdown_wr = fd_shutdown_wr,
-	.close = socket_close,
-	.unacked = tcp_unacked,
-};
-
-/*
- * A connected stream socket, which the endpoint owns from now on; label
- * names the peer for messages. A TCP socket can also tell how much the
- * peer has yet to acknowledge. NULL when out of memory (fd is closed).
- */
-struct sc_endpoint *
-endpoint_socket(int fd, const char *label, bool tcp)
-{
-	struct sc_endpoint	*ep;
-
-	if ((ep = calloc(1, sizeof(*ep))) == NULL) {
-		(void)sys_close(fd);
-		return NULL;
-	}
-	ep->ops = tcp ? &tcp_ops : &socket_ops;
-	ep->rfd = ep->wfd = fd;
-	ep->rsock = ep->wsock = true;
-	ep->owns_fds = true;
-	(void)snprintf(ep->rname, sizeof(ep->rname), "recv from %s", label);
-	(void)snprintf(ep->wname, sizeof(ep->wname), "send to %s", label);
-	return ep;
-}
-
 int
 buf_init(struct sc_buf *b, size_t size)
 {
@@ -299,10 +161,3 @@ buf_free(struct sc_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Name the endpoint's peer in its messages: "recv from LABEL". */
-void
-endpoint_label(struct sc_endpoint *ep, const char *label)
-{
-	(void)snprintf(ep->rname, sizeof(ep->rname), "recv from %s", label);
-	(void)snprintf(ep->wname, sizeof(ep->wname), "send to %s", label);
-}

@@ -181,6 +181,8 @@ backend_update(struct sc_loop *loop, int fd, struct watch *w)
 		ev.events |= EPOLLIN;
 	if (w->want & SC_EV_OUT)
 		ev.events |= EPOLLOUT;
+	if (w->want & SC_EV_PRI)
+		ev.events |= EPOLLPRI;
 	/*
 	 * An fd with nothing wanted leaves the set: epoll would otherwise
 	 * go on reporting its hang-up and the loop would spin.
@@ -229,7 +231,7 @@ loop_watch(struct sc_loop *loop, int fd, unsigned events, sc_io_cb *cb,
 	if (loop_grow(loop, fd) == -1)
 		return -1;
 	w = &loop->w[fd];
-	w->want = events & (SC_EV_IN | SC_EV_OUT);
+	w->want = events & (SC_EV_IN | SC_EV_OUT | SC_EV_PRI);
 	if (w->want != 0) {
 		w->cb = cb;
 		w->arg = arg;
@@ -263,7 +265,7 @@ loop_dispatch(struct sc_loop *loop, int fd, unsigned ready)
 		return;
 	w = &loop->w[fd];
 	if (ready & SC_EV_ERR)
-		ready |= w->want;
+		ready |= w->want & ~SC_EV_PRI;	/* PRI only when it is so */
 	ready &= w->want | SC_EV_ERR;
 	if ((ready & w->want) != 0)
 		w->cb(loop, fd, ready, w->arg);
@@ -563,6 +565,8 @@ backend_wait(struct sc_loop *loop, int timeout)
 			ready |= SC_EV_IN;
 		if (ev[i].events & EPOLLOUT)
 			ready |= SC_EV_OUT;
+		if (ev[i].events & EPOLLPRI)
+			ready |= SC_EV_PRI;
 		if (ev[i].events & (EPOLLERR | EPOLLHUP))
 			ready |= SC_EV_ERR;
 		loop_dispatch(loop, ev[i].data.fd, ready);
@@ -590,6 +594,8 @@ backend_wait(struct sc_loop *loop, int timeout)
 			pfd[n].events |= POLLIN;
 		if (loop->w[i].want & SC_EV_OUT)
 			pfd[n].events |= POLLOUT;
+		if (loop->w[i].want & SC_EV_PRI)
+			pfd[n].events |= POLLPRI;
 		n++;
 	}
 	rv = poll(pfd, n, timeout);
@@ -605,6 +611,8 @@ backend_wait(struct sc_loop *loop, int timeout)
 			ready |= SC_EV_IN;
 		if (pfd[i].revents & POLLOUT)
 			ready |= SC_EV_OUT;
+		if (pfd[i].revents & POLLPRI)
+			ready |= SC_EV_PRI;
 		if (pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL))
 			ready |= SC_EV_ERR;
 		loop_dispatch(loop, pfd[i].fd, ready);

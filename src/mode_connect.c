@@ -10,10 +10,12 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sockcat.h"
 
@@ -80,6 +82,31 @@ connect_ended(struct sc_server *srv)
 		loop_break(srv->s.loop);
 }
 
+/*
+ * -F: hand the connected socket to whoever holds the UNIX socket on
+ * stdout (ssh's ProxyUseFdpass), with one byte of data to carry it, as
+ * OpenBSD nc does; then sockcat's part is over.
+ */
+static void
+connect_pass(struct sc_server *srv, int fd)
+{
+	struct sc_error	 e;
+	struct stat	 st;
+
+	if (fstat(STDOUT_FILENO, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+		error_reason(&e, SC_EXIT_FAIL, "stdout is not a UNIX socket",
+		    "-F");
+		log_warn_error(&e);
+		srv->s.status = SC_EXIT_FAIL;
+	} else if (sock_send_fd(STDOUT_FILENO, fd) == -1) {
+		error_set(&e, SC_EXIT_FAIL, errno, "-F: pass the socket");
+		log_warn_error(&e);
+		srv->s.status = SC_EXIT_FAIL;
+	}
+	(void)sys_close(fd);
+	loop_break(srv->s.loop);
+}
+
 static void
 connect_done(struct sc_connector *cn, int fd, const struct sc_error *e,
     bool final, void *arg)
@@ -107,6 +134,10 @@ connect_done(struct sc_connector *cn, int fd, const struct sc_error *e,
 	run->tries = 0;
 	srv->s.status = SC_EXIT_OK;
 	connect_report(o);
+	if (o->pass_fd) {
+		connect_pass(srv, fd);
+		return;
+	}
 	sa = connector_peer(cn, &len);
 	session_dgram_cfg(&srv->s, sa->sa_family, &dcfg);
 	if (o->proto->listens && len <= sizeof(dcfg.peer)) {

@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -411,4 +412,22 @@ names_option_by_name(int level, const char *name)
 			return o;
 	}
 	return NULL;
+}
+
+/* The MSG_* names known here, for an error message. */
+const char *
+names_msgflag_list(void)
+{
+	static char	 list[512];
+	size_t		 i, n = 0;
+
+	if (list[0] != '\0')
+		return list;
+	for (i = 0; i < sizeof(msgflags) / sizeof(msgflags[0]) &&
+	    n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+		    i ? ", " : "", msgflags[i].name + 4);
+	for (i = 0; list[i] != '\0'; i++)
+		list[i] = (char)tolower((unsigned char)list[i]);
+	return list;
 }

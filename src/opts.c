@@ -29,6 +29,13 @@ static const struct option opts_table[] = {
 	{ "ipv6",		no_argument,		NULL, '6' },
 	{ "broadcast",		no_argument,		NULL, 'b' },
 	{ "crlf",		no_argument,		NULL, 'C' },
+	{ "debug",		no_argument,		NULL, 'D' },
+	{ "pass-fd",		no_argument,		NULL, 'F' },
+	{ "recv-buf",		required_argument,	NULL, 'I' },
+	{ "min-ttl",		required_argument,	NULL, 'm' },
+	{ "ttl",		required_argument,	NULL, 'M' },
+	{ "send-buf",		required_argument,	NULL, 'O' },
+	{ "tos",		required_argument,	NULL, 'T' },
 	{ "interval",		required_argument,	NULL, 'i' },
 	{ "output",		required_argument,	NULL, 'o' },
 	{ "randomize",		no_argument,		NULL, 'r' },
@@ -93,6 +100,41 @@ static const struct option opts_table[] = {
 	{ "retry-wait",		required_argument,	NULL, OPT_RETRY_WAIT },
 	{ "reconnect",		no_argument,		NULL, OPT_RECONNECT },
 	{ "scan-parallel",	required_argument,	NULL, OPT_SCAN_PARALLEL },
+	{ "nodelay",		no_argument,		NULL, OPT_NODELAY },
+	{ "cork",		no_argument,		NULL, OPT_CORK },
+	{ "quickack",		no_argument,		NULL, OPT_QUICKACK },
+	{ "keepalive",		optional_argument,	NULL, OPT_KEEPALIVE },
+	{ "linger",		required_argument,	NULL, OPT_LINGER },
+	{ "reuseport",		no_argument,		NULL, OPT_REUSEPORT },
+	{ "bind-device",	required_argument,	NULL, OPT_BIND_DEVICE },
+	{ "mark",		required_argument,	NULL, OPT_MARK },
+	{ "priority",		required_argument,	NULL, OPT_PRIORITY },
+	{ "mss",		required_argument,	NULL, OPT_MSS },
+	{ "congestion",		required_argument,	NULL, OPT_CONGESTION },
+	{ "fastopen",		no_argument,		NULL, OPT_FASTOPEN },
+	{ "defer-accept",	required_argument,	NULL, OPT_DEFER_ACCEPT },
+	{ "freebind",		no_argument,		NULL, OPT_FREEBIND },
+	{ "transparent",	no_argument,		NULL, OPT_TRANSPARENT },
+	{ "v6only",		no_argument,		NULL, OPT_V6ONLY },
+	{ "no-v6only",		no_argument,		NULL, OPT_NO_V6ONLY },
+	{ "backlog",		required_argument,	NULL, OPT_BACKLOG },
+	{ "user-timeout",	required_argument,	NULL, OPT_USER_TIMEOUT },
+	{ "rcvlowat",		required_argument,	NULL, OPT_RCVLOWAT },
+	{ "sockopt",		required_argument,	NULL, OPT_SOCKOPT },
+	{ "send-flags",		required_argument,	NULL, OPT_SEND_FLAGS },
+	{ "recv-flags",		required_argument,	NULL, OPT_RECV_FLAGS },
+	{ "dontroute",		no_argument,		NULL, OPT_DONTROUTE },
+	{ "more",		no_argument,		NULL, OPT_MORE },
+	{ "peek",		optional_argument,	NULL, OPT_PEEK },
+	{ "waitall",		no_argument,		NULL, OPT_WAITALL },
+	{ "oob",		required_argument,	NULL, OPT_OOB },
+	{ "oob-after",		required_argument,	NULL, OPT_OOB_AFTER },
+	{ "oob-inline",		no_argument,		NULL, OPT_OOB_INLINE },
+	{ "send-fd",		required_argument,	NULL, OPT_SEND_FD },
+	{ "recv-fd",		no_argument,		NULL, OPT_RECV_FD },
+	{ "recv-fd-out",	required_argument,	NULL, OPT_RECV_FD_OUT },
+	{ "send-creds",		no_argument,		NULL, OPT_SEND_CREDS },
+	{ "recv-creds",		no_argument,		NULL, OPT_RECV_CREDS },
 	{ "trace-format",	required_argument,	NULL, OPT_TRACE_FORMAT },
 	{ "seqpacket",		no_argument,		NULL, OPT_SEQPACKET },
 	{ "unix-dgram",		no_argument,		NULL, OPT_UNIX_DGRAM },
@@ -280,6 +322,19 @@ opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_RECONNECT:
 	case OPT_SCAN_PARALLEL:
 		return opts_view(st, o, ch, arg);
+	case 'D': case 'F': case 'I': case 'm': case 'M': case 'O': case 'T':
+	case OPT_NODELAY: case OPT_CORK: case OPT_QUICKACK: case OPT_KEEPALIVE:
+	case OPT_LINGER: case OPT_REUSEPORT: case OPT_BIND_DEVICE:
+	case OPT_MARK: case OPT_PRIORITY: case OPT_MSS: case OPT_CONGESTION:
+	case OPT_FASTOPEN: case OPT_DEFER_ACCEPT: case OPT_FREEBIND:
+	case OPT_TRANSPARENT: case OPT_V6ONLY: case OPT_NO_V6ONLY:
+	case OPT_BACKLOG: case OPT_USER_TIMEOUT: case OPT_RCVLOWAT:
+	case OPT_SOCKOPT: case OPT_SEND_FLAGS: case OPT_RECV_FLAGS:
+	case OPT_DONTROUTE: case OPT_MORE: case OPT_PEEK: case OPT_WAITALL:
+	case OPT_OOB: case OPT_OOB_AFTER: case OPT_OOB_INLINE:
+	case OPT_SEND_FD: case OPT_RECV_FD: case OPT_RECV_FD_OUT:
+	case OPT_SEND_CREDS: case OPT_RECV_CREDS:
+		return opts_sock(st, o, ch, arg);
 	case OPT_TRACE:
 		o->trace = true;
 		if (arg != NULL && *arg == '\0')
@@ -406,7 +461,8 @@ opts_conflicts(struct opts_state *st, struct sc_opts *o)
 		return opts_error(st, "-s with -U names the client's own "
 		    "address: only for --unix-dgram clients");
 	if (opts_dgram_conflicts(st, o) == -1 ||
-	    opts_view_conflicts(st, o) == -1)
+	    opts_view_conflicts(st, o) == -1 ||
+	    opts_sock_conflicts(st, o) == -1)
 		return -1;
 	return opts_server_conflicts(st, o);
 }

@@ -57,6 +57,41 @@ enum {
 	OPT_RETRY_WAIT,
 	OPT_RECONNECT,
 	OPT_SCAN_PARALLEL,
+	OPT_NODELAY,
+	OPT_CORK,
+	OPT_QUICKACK,
+	OPT_KEEPALIVE,
+	OPT_LINGER,
+	OPT_REUSEPORT,
+	OPT_BIND_DEVICE,
+	OPT_MARK,
+	OPT_PRIORITY,
+	OPT_MSS,
+	OPT_CONGESTION,
+	OPT_FASTOPEN,
+	OPT_DEFER_ACCEPT,
+	OPT_FREEBIND,
+	OPT_TRANSPARENT,
+	OPT_V6ONLY,
+	OPT_NO_V6ONLY,
+	OPT_BACKLOG,
+	OPT_USER_TIMEOUT,
+	OPT_RCVLOWAT,
+	OPT_SOCKOPT,
+	OPT_SEND_FLAGS,
+	OPT_RECV_FLAGS,
+	OPT_DONTROUTE,
+	OPT_MORE,
+	OPT_PEEK,
+	OPT_WAITALL,
+	OPT_OOB,
+	OPT_OOB_AFTER,
+	OPT_OOB_INLINE,
+	OPT_SEND_FD,
+	OPT_RECV_FD,
+	OPT_RECV_FD_OUT,
+	OPT_SEND_CREDS,
+	OPT_RECV_CREDS,
 };
 
 /* What a parse step found, before the conflict checks. */
@@ -77,6 +112,8 @@ struct opts_state {
 	bool		 listen_fd_given;
 	bool		 trace_format_given;
 	bool		 retry_wait_given;
+	bool		 fastopen, defer_accept, backlog_given;
+	bool		 oob_after_given;
 };
 
 int	 opts_error(struct opts_state *, const char *, ...)
@@ -89,6 +126,10 @@ int	 opts_message(struct opts_state *, struct sc_opts *, int, const char *);
 int	 opts_mcast(struct opts_state *, struct sc_opts *, int, const char *);
 int	 opts_transport(struct opts_state *, struct sc_opts *);
 int	 opts_dgram_conflicts(struct opts_state *, const struct sc_opts *);
+
+/* opts_sock.c */
+int	 opts_sock(struct opts_state *, struct sc_opts *, int, const char *);
+int	 opts_sock_conflicts(struct opts_state *, struct sc_opts *);
 
 /* opts_view.c */
 int	 opts_view(struct opts_state *, struct sc_opts *, int, const char *);

@@ -141,9 +141,9 @@ opts_dgram_conflicts(struct opts_state *st, const struct sc_opts *o)
 	if (st->framing_given && !o->proto->message)
 		return opts_error(st, "--framing applies to message sockets "
 		    "(-u, --unix-dgram, --seqpacket)");
-	if (st->recv_size_given && !o->proto->message)
+	if (st->recv_size_given && !o->proto->message && !o->waitall)
 		return opts_error(st, "--recv-size applies to message sockets "
-		    "(-u, --unix-dgram, --seqpacket)");
+		    "(-u, --unix-dgram, --seqpacket), or with --waitall");
 	if (o->recv_info && !ip_dgram)
 		return opts_error(st, "--recv-info requires -u (UDP)");
 	if (o->broadcast && !ip_dgram)

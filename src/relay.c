@@ -69,6 +69,7 @@ struct sc_relay {
 	struct sc_timer		 quit;
 	struct sc_defer		 kick;		/* service virtual endpoints */
 	bool			 ending;	/* a rule ended it: drain only */
+	bool			 oob_sent;	/* --oob is out */
 	bool			 finished;
 	bool			 failed;
 	struct sc_error		 err;
@@ -212,6 +213,8 @@ relay_progress(struct sc_relay *r)
 
 static ssize_t	relay_read(struct sc_relay *, int);
 static bool	relay_can_read(const struct relay_dir *);
+static void	relay_fail(struct sc_relay *, const struct sc_endpoint *,
+		    const char *, int);
 
 /*
  * A rule ends the session: stop reading stdin and deliver what is
@@ -311,6 +314,40 @@ relay_pace(struct relay_dir *dir, const unsigned char *p, size_t len)
 	return nl != NULL ? (size_t)(nl - p) + 1 : len;
 }
 
+/* --oob: send the urgent data to B; false when that failed. */
+static bool
+relay_oob(struct sc_relay *r)
+{
+	struct sc_endpoint	*b = r->dir[SC_DIR_AB].dst;
+
+	r->oob_sent = true;
+	if (b->ops->send_urgent == NULL || b->ops->send_urgent(b,
+	    r->cfg.oob_data, r->cfg.oob_len) != -1)
+		return true;
+	relay_fail(r, b, b->wname, errno);
+	r->dir[SC_DIR_AB].state = DIR_DONE;
+	return false;
+}
+
+/*
+ * --oob after N bytes: is it due now (true), or does the write of *want
+ * bytes have to stop short of N?
+ */
+static bool
+relay_oob_due(struct sc_relay *r, struct relay_dir *dir, size_t *want)
+{
+	uint64_t	 left;
+
+	if (r->cfg.oob_data == NULL || r->oob_sent)
+		return false;
+	if (dir->bytes >= r->cfg.oob_after)
+		return true;
+	left = r->cfg.oob_after - dir->bytes;
+	if (*want > left)
+		*want = (size_t)left;
+	return false;
+}
+
 /* Write what is buffered in direction d; false when the write failed. */
 static bool
 relay_write(struct sc_relay *r, struct relay_dir *dir)
@@ -324,6 +361,8 @@ relay_write(struct sc_relay *r, struct relay_dir *dir)
 		return true;	/* nowhere to send yet, or -i waits */
 	while (b->len > 0) {
 		want = relay_pace(dir, b->data + b->off, b->len);
+		if (d == SC_DIR_AB && relay_oob_due(r, dir, &want))
+			return relay_oob(r);
 		n = dir->dst->ops->write(dir->dst, b->data + b->off, want);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -337,6 +376,9 @@ relay_write(struct sc_relay *r, struct relay_dir *dir)
 		b->len -= (size_t)n;
 		dir->bytes += (uint64_t)n;
 		relay_progress(r);
+		if (d == SC_DIR_AB && r->cfg.oob_data != NULL && !r->oob_sent &&
+		    dir->bytes >= r->cfg.oob_after && !relay_oob(r))
+			return false;
 		if (r->cfg.interval_ms[d] > 0 && (size_t)n == want &&
 		    b->data[b->off - 1] == '\n') {
 			dir->paused = true;	/* a line is out: -i */
@@ -470,6 +512,10 @@ static bool
 relay_flush(struct sc_relay *r, struct relay_dir *dir)
 {
 	dir->flush_wait = false;
+	/* --oob with fewer bytes than --oob-after: it goes at the EOF */
+	if (dir == &r->dir[SC_DIR_AB] && dir->eof && r->cfg.oob_data != NULL &&
+	    !r->oob_sent && !r->failed)
+		(void)relay_oob(r);
 	if (!dir->eof || dir->dst->ops->flush == NULL || dir->dst->wfd == -1 ||
 	    r->failed)
 		return true;
@@ -616,6 +662,9 @@ relay_io(struct sc_loop *loop, int fd, unsigned ev, void *arg)
 	int			 d;
 
 	(void)loop;
+	if ((ev & SC_EV_PRI) && r->dir[SC_DIR_BA].src->rfd == fd &&
+	    r->dir[SC_DIR_BA].src->ops->urgent != NULL)
+		r->dir[SC_DIR_BA].src->ops->urgent(r->dir[SC_DIR_BA].src);
 	for (d = 0; d < 2; d++) {
 		dir = &r->dir[d];
 		if ((ev & SC_EV_OUT) && dir->dst->wfd == fd &&
@@ -643,6 +692,8 @@ relay_update(struct sc_relay *r)
 
 		fds[2 * d] = dir->src->rfd;
 		ev[2 * d] = live && relay_can_read(dir) ? SC_EV_IN : 0;
+		if (live && d == SC_DIR_BA && dir->src->urgent_watch)
+			ev[2 * d] |= SC_EV_PRI;
 		fds[2 * d + 1] = dir->dst->wfd;
 		ev[2 * d + 1] = live && dir->state != DIR_DONE &&
 		    !dir->paused && (dir->buf->len > 0 || dir->flush_wait ||
@@ -688,6 +739,8 @@ relay_start(struct sc_relay *r)
 			dir->state = DIR_OPEN;
 	}
 	relay_progress(r);
+	if (r->cfg.oob_data != NULL && r->cfg.oob_after == 0)
+		(void)relay_oob(r);	/* right after connecting */
 	relay_check(r);
 	return 0;
 }

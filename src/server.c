@@ -227,8 +227,8 @@ server_open(struct sc_server *srv, struct sc_error *err)
 		if ((srv->lfd = sock_inherited(o, err)) == -1)
 			return -1;
 	} else if (o->proto->family == AF_UNIX) {
-		srv->lfd = sock_listen_unix(o->unix_path, o->proto->socktype,
-		    &srv->bound, err);
+		srv->lfd = sock_listen_unix(o, o->unix_path,
+		    o->proto->socktype, &srv->bound, err);
 		if (srv->lfd == -1)
 			return -1;
 		srv->unix_bound = !addr_unix_abstract(o->unix_path);
@@ -334,14 +334,19 @@ server_client_endpoint(struct sc_server *srv, int fd, const char *label,
 {
 	const struct sc_opts	*o = srv->s.o;
 	struct sc_endpoint	*ep;
+	struct sc_error		 e;
 
 	if (o->proto->message) {
 		dcfg->framing = server_framing(srv);
 		return dgram_new(srv->s.loop, fd, dcfg, label);
 	}
 	ep = endpoint_socket(fd, label, o->proto->protocol == IPPROTO_TCP);
-	if (ep != NULL)
-		ep->telnet = o->telnet;
+	if (ep != NULL && srv->handler == &sc_handler_stdio &&
+	    endpoint_socket_setup(ep, o, &e) == -1) {
+		log_warn_error(&e);
+		ep->ops->close(ep);
+		return NULL;
+	}
 	return ep;
 }
 
@@ -400,6 +405,15 @@ server_accept(struct sc_loop *loop, int lfd, unsigned ev, void *arg)
 		return;
 	}
 	if (!server_admit(srv, (struct sockaddr *)&ss, len)) {
+		(void)sys_close(fd);
+		return;
+	}
+	/* the kernel passes most options on from the listener, not all */
+	if (sockopt_apply(fd, ss.ss_family, srv->s.o->proto->protocol,
+	    SC_PHASE_SOCKET, SC_ROLE_ACCEPTED, srv->s.o, &e) == -1 ||
+	    sockopt_apply(fd, ss.ss_family, srv->s.o->proto->protocol,
+	    SC_PHASE_CONNECTED, SC_ROLE_ACCEPTED, srv->s.o, &e) == -1) {
+		log_warn_error(&e);
 		(void)sys_close(fd);
 		return;
 	}

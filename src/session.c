@@ -116,6 +116,9 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 
 	/* a datagram server with -k: the idle limit is per peer */
 	cfg->interval_ms[SC_DIR_AB] = o->interval_ms;
+	cfg->oob_data = o->oob_data;
+	cfg->oob_len = o->oob_len;
+	cfg->oob_after = (uint64_t)o->oob_after;
 
 	/* --reconnect: stdout stays open, a peer's EOF ends the connection */
 	if (o->reconnect) {
@@ -233,6 +236,9 @@ session_dgram_cfg(const struct sc_session *s, int family,
 	cfg->connected = true;
 	cfg->seqpacket = o->proto->eof;
 	cfg->peer_idle_ms = o->idle_timeout_ms;
+	cfg->sflags = o->send_flags;
+	cfg->rflags = o->recv_flags;
+	cfg->peek = o->peek;
 	cfg->report = session_dgram_report;
 	cfg->arg = (void *)(uintptr_t)s;
 }

@@ -54,6 +54,7 @@ static int
 sock_listen_one(const struct sc_opts *o, int backlog, const struct sockaddr *sa,
     socklen_t len, const char **step)
 {
+	static struct sc_error		 serr;	/* *step may point into it */
 	const struct sockaddr_in6	*s6;
 	int				 fd, v6only;
 
@@ -72,12 +73,21 @@ sock_listen_one(const struct sc_opts *o, int backlog, const struct sockaddr *sa,
 		if (sock_setint(fd, IPPROTO_IPV6, IPV6_V6ONLY, v6only) == -1)
 			goto fail;
 	}
+	*step = "setsockopt";
+	if (sockopt_apply(fd, sa->sa_family, o->proto->protocol,
+	    SC_PHASE_SOCKET, SC_ROLE_LISTENER, o, &serr) == -1) {
+		errno = serr.errnum;
+		*step = serr.what;
+		goto fail;
+	}
 	*step = "bind";
 	if (sys_bind(fd, sa, len) == -1)
 		goto fail;
 	*step = "listen";
 	if ((o->proto->accepts || o->proto->listens) &&
-	    sys_listen(fd, backlog) == -1)
+	    (sockopt_apply(fd, sa->sa_family, o->proto->protocol,
+	    SC_PHASE_LISTEN, SC_ROLE_LISTENER, o, &serr) == -1 ||
+	    sys_listen(fd, backlog) == -1))
 		goto fail;
 	return fd;
 fail:
@@ -247,8 +257,8 @@ sock_unix_claim(const char *path, const struct sockaddr_un *sun,
  * the socket file's identity, for sock_unix_unlink() to check later.
  */
 int
-sock_listen_unix(const char *path, int socktype, struct stat *bound,
-    struct sc_error *err)
+sock_listen_unix(const struct sc_opts *o, const char *path, int socktype,
+    struct stat *bound, struct sc_error *err)
 {
 	struct sockaddr_un	 sun;
 	socklen_t		 len;
@@ -266,6 +276,11 @@ sock_listen_unix(const char *path, int socktype, struct stat *bound,
 	step = "socket";
 	if ((fd = sock_open(AF_UNIX, socktype, 0)) == -1)
 		goto fail;
+	if (sockopt_apply(fd, AF_UNIX, 0, SC_PHASE_SOCKET, SC_ROLE_LISTENER, o,
+	    err) == -1) {
+		(void)sys_close(fd);
+		return -1;
+	}
 	step = "bind";
 	if (sys_bind(fd, (struct sockaddr *)&sun, len) == -1)
 		goto fail;
@@ -570,4 +585,38 @@ sock_inherited_proto(int fd, char *path, size_t size)
 	    sock_local(fd, path, size, &port) == -1)
 		path[0] = '\0';
 	return p;
+}
+
+/*
+ * Send descriptor fd over the UNIX socket sock with one byte of data
+ * (blocking until it goes: sock is usually stdout, not ours to make
+ * non-blocking). -1 with errno on failure.
+ */
+int
+sock_send_fd(int sock, int fd)
+{
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	union {
+		char		 buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	 align;
+	}		 cbuf;
+	struct cmsghdr	*c;
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&cbuf, 0, sizeof(cbuf));
+	iov.iov_base = (void *)(uintptr_t)"";
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	n = sys_sendmsg(sock, &msg, 0);
+	return n == 1 ? 0 : -1;
 }

@@ -139,6 +139,51 @@ enum sc_mode {
 /* No limit, for the optional durations below. */
 #define SC_NO_TIMEOUT	(-1)
 
+/* sockopt.c: socket options from the command line, as data. */
+enum sc_phase {
+	SC_PHASE_SOCKET,	/* after socket(), before bind or connect */
+	SC_PHASE_LISTEN,	/* a listener, before listen() */
+	SC_PHASE_CONNECTED,	/* after connect() or accept() */
+};
+
+enum sc_role {
+	SC_ROLE_ANY,
+	SC_ROLE_LISTENER,
+	SC_ROLE_CLIENT,		/* a socket that connects */
+	SC_ROLE_ACCEPTED,
+};
+
+enum sc_so_only {
+	SC_ON_ANY,
+	SC_ON_IP,		/* IPv4 or IPv6 */
+	SC_ON_V6,
+	SC_ON_TCP,
+};
+
+/* Options whose level and name depend on the socket's family. */
+enum sc_so_kind {
+	SC_SO_PLAIN,
+	SC_SO_TOS,		/* IP_TOS, IPV6_TCLASS */
+	SC_SO_TTL,		/* IP_TTL, IPV6_UNICAST_HOPS */
+	SC_SO_MINTTL,		/* IP_MINTTL, IPV6_MINHOPCOUNT */
+	SC_SO_FREEBIND,		/* IP_FREEBIND, IPV6_FREEBIND */
+	SC_SO_TRANSPARENT,	/* IP_TRANSPARENT, IPV6_TRANSPARENT */
+};
+
+struct sc_sockopt {
+	int			 level;
+	int			 name;
+	int			 type;		/* enum sc_opt_type */
+	int			 ival;
+	char			*sval;		/* SC_OPT_STRING */
+	enum sc_phase		 phase;
+	enum sc_role		 role;
+	enum sc_so_only		 only;
+	enum sc_so_kind		 kind;
+	bool			 no_inherit;	/* not again on accepted ones */
+	char			 label[64];	/* for messages: SO_RCVBUF 8K */
+};
+
 /* What serves a connection (conn.c and one file per handler). */
 enum sc_handler_id {
 	SC_HANDLER_STDIO,	/* stdin and stdout (the default) */
@@ -212,6 +257,24 @@ struct sc_opts {
 	int			 listen_fd;	/* inherited socket, or -1 */
 	struct sc_acl_spec	 acl[SC_ACL_MAX];
 	size_t			 nacl;
+
+	struct sc_sockopt	*sockopts;	/* in command-line order */
+	size_t			 nsockopts;
+	int			 send_flags;	/* --send-flags */
+	int			 recv_flags;	/* --recv-flags */
+	int			 peek;		/* --peek: bytes, or 0 */
+	bool			 waitall;	/* --waitall */
+	bool			 recv_size_given;
+	const char		*oob_data;	/* --oob, escapes decoded */
+	size_t			 oob_len;
+	int64_t			 oob_after;	/* --oob-after, or 0 */
+	bool			 oob_inline;	/* --oob-inline */
+	const char		*send_fd;	/* --send-fd FILE */
+	bool			 recv_fd;	/* --recv-fd */
+	const char		*recv_fd_out;	/* --recv-fd-out PATH */
+	bool			 pass_fd;	/* -F */
+	bool			 send_creds;
+	bool			 recv_creds;
 
 	bool			 crlf;		/* -C */
 	int64_t			 interval_ms;	/* -i, or 0 */
@@ -288,6 +351,7 @@ ssize_t	 sys_send(int, const void *, size_t, int);
 ssize_t	 sys_sendto(int, const void *, size_t, int, const struct sockaddr *,
 	    socklen_t);
 ssize_t	 sys_recvmsg(int, struct msghdr *, int);
+ssize_t	 sys_sendmsg(int, const struct msghdr *, int);
 ssize_t	 sys_recvfrom(int, void *, size_t, int, struct sockaddr *,
 	    socklen_t *);
 int	 sys_ioctl_int(int, unsigned long, const char *, int *);
@@ -320,6 +384,7 @@ const struct sc_optname *names_option(int, int);
 const struct sc_optname *names_options(void);
 const struct sc_optname *names_option_by_name(int, const char *);
 int	 names_msgflag(const char *);
+const char *names_msgflag_list(void);
 int	 names_level_value(const char *);
 
 /* trace.c: --trace. */
@@ -344,6 +409,7 @@ int	 sys_set_cloexec(int);
 #define SC_EV_IN	0x01
 #define SC_EV_OUT	0x02
 #define SC_EV_ERR	0x04	/* delivered only: error or hang-up */
+#define SC_EV_PRI	0x08	/* urgent data (POLLPRI) */
 
 struct sc_loop;
 struct sc_timer;
@@ -404,6 +470,18 @@ struct sc_endpoint_ops {
 	void	(*close)(struct sc_endpoint *);
 	/* optional: bytes sent but not yet acknowledged by the peer */
 	int	(*unacked)(struct sc_endpoint *, size_t *);
+	/* optional: urgent data came (POLLPRI) */
+	void	(*urgent)(struct sc_endpoint *);
+	/* optional: send urgent data (MSG_OOB) */
+	ssize_t	(*send_urgent)(struct sc_endpoint *, const void *, size_t);
+};
+
+/* What a socket endpoint reports through ep->event. */
+enum sc_ep_event {
+	SC_EP_PEEK,		/* data, length, real length */
+	SC_EP_URGENT,		/* the byte; n: its offset in the stream */
+	SC_EP_FD,		/* n: a descriptor received (closed after) */
+	SC_EP_CREDS,		/* a struct ucred */
 };
 
 struct sc_endpoint {
@@ -422,8 +500,11 @@ struct sc_endpoint {
 	bool		 crlf;		/* reads turn LF into CRLF (-C) */
 	bool		 crlf_cr;	/* the last byte read was a CR */
 	bool		 telnet;	/* reads answer telnet options (-t) */
-	unsigned char	 tn_state;	/* where in an IAC sequence */
-	unsigned char	 tn_cmd;	/* the DO, DONT, WILL or WONT seen */
+	bool		 urgent_watch;	/* wait for POLLPRI: ops->urgent */
+	/* optional: what a socket endpoint saw that the user should know */
+	void		(*event)(struct sc_endpoint *, int, const void *,
+			    size_t, uint64_t);
+	void		*event_arg;
 	const char	*reason;	/* why the last op failed, if not errno */
 	bool		 rd_eof;	/* read side has returned EOF */
 	bool		 is_tty;	/* read side is a terminal */
@@ -438,6 +519,8 @@ struct sc_endpoint {
 
 int	 endpoint_stdio(struct sc_endpoint *);
 struct sc_endpoint *endpoint_socket(int, const char *, bool);
+int	 endpoint_socket_setup(struct sc_endpoint *, const struct sc_opts *,
+	    struct sc_error *);
 void	 endpoint_label(struct sc_endpoint *, const char *);
 
 /* A byte buffer with a read and a write position. */
@@ -471,6 +554,9 @@ struct sc_relay_cfg {
 	int64_t		 idle_after_eof_ms[2];	/* idle limit after the EOF */
 	int64_t		 idle_ms;		/* or SC_NO_TIMEOUT */
 	int64_t		 interval_ms[2];	/* -i: pause after each line */
+	const char	*oob_data;		/* --oob: sent to B once */
+	size_t		 oob_len;
+	uint64_t	 oob_after;		/* after this many bytes */
 	void		(*on_eof)(struct sc_relay *, enum sc_dir, bool,
 			    void *);	/* optional: an EOF was handled */
 };
@@ -531,6 +617,8 @@ struct sc_dgram_cfg {
 	struct sockaddr_storage	 peer;		/* that peer, if known */
 	socklen_t		 peerlen;	/* 0: the kernel filters */
 	bool			 sendto_peer;	/* name the peer in each send */
+	int			 sflags, rflags;	/* --send/recv-flags */
+	int			 peek;		/* --peek: bytes, or 0 */
 	bool			 seqpacket;	/* has an end of file */
 	int64_t			 peer_idle_ms;	/* unconnected: forget peers */
 	const struct sc_acl	*acl;		/* unconnected: who is heard */
@@ -571,18 +659,29 @@ struct sc_hub	*hub_new(struct sc_loop *, struct sc_endpoint *, bool,
 struct sc_endpoint *hub_port(struct sc_hub *);
 void		 hub_free(struct sc_hub *);
 
+int	 sockopt_int(const char *, long long, long long, long long *,
+	    const char **);
+int	 sockopt_tos(const char *, int *, const char **);
+int	 sockopt_add(struct sc_opts *, const struct sc_sockopt *);
+int	 sockopt_parse(const char *, struct sc_sockopt *, char *, size_t);
+int	 sockopt_apply(int, int, int, enum sc_phase, enum sc_role,
+	    const struct sc_opts *, struct sc_error *);
+void	 sockopt_free(struct sc_opts *);
+
 /* sock.c: socket setup shared by all transports. */
 #define SC_BACKLOG	128
 
 int	 sock_open(int, int, int);
 int	 sock_listen_inet(const struct sc_opts *, int, struct sc_error *);
-int	 sock_listen_unix(const char *, int, struct stat *, struct sc_error *);
+int	 sock_listen_unix(const struct sc_opts *, const char *, int,
+	    struct stat *, struct sc_error *);
 int	 sock_unix_unlink(const char *, const struct stat *);
 int	 sock_local(int, char *, size_t, int *);
 int	 sock_dgram_options(int, int, const struct sc_opts *,
 	    struct sc_error *);
 int	 sock_inherited(const struct sc_opts *, struct sc_error *);
 const struct sc_proto *sock_inherited_proto(int, char *, size_t);
+int	 sock_send_fd(int, int);
 
 /* A UNIX datagram client's own address, and what to remove at exit. */
 struct sc_unix_bound {

@@ -258,6 +258,20 @@ sys_recvmsg(int fd, struct msghdr *msg, int flags)
 	    n == -1 ? 0 : msg->msg_namelen);
 }
 
+ssize_t
+sys_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	ssize_t	 n;
+	size_t	 len = msg->msg_iovlen > 0 ? msg->msg_iov[0].iov_len : 0;
+
+	flags |= SC_MSG_NOSIGNAL;
+	do
+		n = sendmsg(fd, msg, flags);
+	while (n == -1 && errno == EINTR);
+	return sys_data_call("sendmsg", n, fd, len, flags, msg->msg_name,
+	    msg->msg_namelen);
+}
+
 /* read(2) and write(2) are for stdin, stdout and pipes: not traced. */
 ssize_t
 sys_read(int fd, void *buf, size_t len)

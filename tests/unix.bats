@@ -126,7 +126,8 @@ setup() {
 	# It is in the abstract namespace: /proc/net/unix shows it as @name.
 	grep -Eq " @$name\$" /proc/net/unix
 	run -0 --separate-stderr sc_out "$D/cli.out" -v -U "@$name" <"$D/up"
-	[[ $stderr == "Connection to @$name succeeded!" ]]
+	[[ ${stderr_lines[0]} == "Connection to @$name succeeded!" ]]
+	[[ ${stderr_lines[1]} =~ ^Peer\ credentials:\ pid\ [0-9]+, ]]
 	wait_exit "$SRV_PID"
 	((WAIT_STATUS == 0))
 	cmp "$D/up" "$D/srv.out"
@@ -288,15 +289,21 @@ signal_removes_path() {
 # --- 10. -v lines ------------------------------------------------------------
 
 @test "unix: -v lines on the listener and the client" {
+	local spid
 	start_server srv -l -U "$P"
+	spid=$(sc_child "$SRV_PID")
 	run -0 --separate-stderr sc -v -U "$P" </dev/null
 	[[ -z $output ]]
-	((${#stderr_lines[@]} == 1))
+	((${#stderr_lines[@]} == 2))
 	[[ ${stderr_lines[0]} == "Connection to $P succeeded!" ]]
+	# SO_PEERCRED: the listener's own pid, uid and gid
+	[[ ${stderr_lines[1]} == "Peer credentials: pid $spid, uid $(id -u), gid $(id -g)" ]]
 	wait_exit "$SRV_PID"
 	((WAIT_STATUS == 0))
 	printf '%s\n' "Listening on $P" "Connection received on $P" >"$D/expect"
-	diff -u "$D/expect" "$D/srv.err"
+	head -n 2 "$D/srv.err" | diff -u "$D/expect" -
+	grep -Eqx "Peer credentials: pid [0-9]+, uid $(id -u), gid $(id -g)" "$D/srv.err"
+	(($(wc -l <"$D/srv.err") == 3))
 }
 
 # --- 11. -k ---------------------------------------------------------------------

@@ -559,15 +559,20 @@ raw_to_python() {
 }
 
 @test "seqpacket: -v lines on the listener and the client" {
+	local spid
 	start_server srv -l -U --seqpacket "$P"
+	spid=$(sc_child "$SRV_PID")
 	run -0 --separate-stderr sc -v -U --seqpacket "$P" </dev/null
 	[[ -z $output ]]
-	((${#stderr_lines[@]} == 1))
+	((${#stderr_lines[@]} == 2))
 	[[ ${stderr_lines[0]} == "Connection to $P succeeded!" ]]
+	[[ ${stderr_lines[1]} == "Peer credentials: pid $spid, uid $(id -u), gid $(id -g)" ]]
 	wait_exit "$SRV_PID"
 	((WAIT_STATUS == 0))
 	printf '%s\n' "Listening on $P" "Connection received on $P" >"$D/expect"
-	diff -u "$D/expect" "$D/srv.err"
+	head -n 2 "$D/srv.err" | diff -u "$D/expect" -
+	grep -Eqx "Peer credentials: pid [0-9]+, uid $(id -u), gid $(id -g)" "$D/srv.err"
+	(($(wc -l <"$D/srv.err") == 3))
 }
 
 @test "seqpacket: -k serves two clients in turn, messages kept" {
@@ -749,7 +754,8 @@ close_big() {
 	grep -qx "Listening on @$name" "$D/srv.err"
 	in_proc_net_unix "$name"
 	run -0 --separate-stderr sc_out "$D/cli.out" -v -U --seqpacket --framing line "@$name" <"$D/up"
-	[[ $stderr == "Connection to @$name succeeded!" ]]
+	[[ ${stderr_lines[0]} == "Connection to @$name succeeded!" ]]
+	[[ ${stderr_lines[1]} =~ ^Peer\ credentials:\ pid\ [0-9]+, ]]
 	cmp "$D/down" "$D/cli.out"
 	wait_exit "$SRV_PID"
 	((WAIT_STATUS == 0))
