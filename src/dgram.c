@@ -69,6 +69,8 @@ struct sc_dgram {
 	struct dgram_peer	*buckets[DGRAM_BUCKETS];
 	size_t			 npeers;
 	struct dgram_peer	*recent;	/* where stdin goes */
+	struct sockaddr_storage	 tpeer;		/* a connected socket's peer */
+	socklen_t		 tpeerlen;	/* 0: not asked yet */
 	struct sc_timer		 sweep;
 };
 
@@ -366,8 +368,20 @@ dgram_send(struct sc_dgram *g, const void *buf, size_t len)
 	else
 		n = sys_sendto(g->fd, buf, len, MSG_DONTWAIT | g->cfg.sflags,
 		    to, tolen);
-	if (n >= 0 && g->ep.tap != NULL)
+	if (n >= 0 && g->ep.tap != NULL) {
+		if (to == NULL && g->tpeerlen == 0) {
+			/* the socket's peer, for the dump: asked once */
+			g->tpeerlen = sizeof(g->tpeer);
+			if (sys_getpeername(g->fd, (struct sockaddr *)&g->tpeer,
+			    &g->tpeerlen) == -1)
+				g->tpeerlen = 1;
+		}
+		if (to == NULL && g->tpeerlen > 1) {
+			to = (struct sockaddr *)&g->tpeer;
+			tolen = g->tpeerlen;
+		}
 		g->ep.tap(&g->ep, SC_TAP_SENT, buf, (size_t)n, to, tolen);
+	}
 	return n;
 }
 

@@ -109,8 +109,11 @@ telnet_filter(struct sockep *s, unsigned char *buf, size_t n)
 			reply[0] = TN_IAC;
 			reply[1] = s->tn_cmd == TN_DO ? TN_WONT : TN_DONT;
 			reply[2] = c;
-			(void)sys_send(s->ep.wfd, reply, sizeof(reply),
-			    MSG_DONTWAIT);
+			if (sys_send(s->ep.wfd, reply, sizeof(reply),
+			    MSG_DONTWAIT) == (ssize_t)sizeof(reply) &&
+			    s->ep.tap != NULL)
+				s->ep.tap(&s->ep, SC_TAP_SENT, reply,
+				    sizeof(reply), NULL, 0);
 			break;
 		case TN_SUB:
 			if (c == TN_IAC)
