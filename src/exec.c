@@ -50,18 +50,19 @@ static int
 child_shutdown_wr(struct sc_endpoint *ep)
 {
 	if (ep->wfd != -1)
-		(void)sys_close(ep->wfd);
+		(void)close(ep->wfd);	/* a pipe: not traced */
 	ep->wfd = -1;
 	return 0;
 }
 
+/* The child's pipes are not sockets: close(2), not in the trace. */
 static void
 child_close(struct sc_endpoint *ep)
 {
 	if (ep->rfd != -1)
-		(void)sys_close(ep->rfd);
+		(void)close(ep->rfd);
 	if (ep->wfd != -1)
-		(void)sys_close(ep->wfd);
+		(void)close(ep->wfd);
 	free(ep);
 }
 
@@ -187,7 +188,7 @@ exec_env(const struct sc_conn *c)
 	(void)env_add(env, &n, "SOCKCAT_PROTO", c->srv->s.o->proto->name);
 	env_addr(env, &n, "REMOTE", &c->peer, c->peerlen);
 	env_addr(env, &n, "LOCAL", &c->local, c->locallen);
-	if (c->client->rfd != -1 &&
+	if (c->peer.ss_family == AF_UNIX && c->client->rfd != -1 &&
 	    osdep_peercred(c->client->rfd, &pid, &uid, &gid) == 0) {
 		(void)snprintf(v, sizeof(v), "%ld", (long)pid);
 		(void)env_add(env, &n, "SOCKCAT_PEER_PID", v);
@@ -309,9 +310,9 @@ exec_close4(int in[2], int out[2])
 
 	for (i = 0; i < 2; i++) {
 		if (in[i] != -1)
-			(void)sys_close(in[i]);
+			(void)close(in[i]);
 		if (out[i] != -1)
-			(void)sys_close(out[i]);
+			(void)close(out[i]);
 	}
 }
 
@@ -339,12 +340,12 @@ exec_start(struct sc_conn *c, struct sc_error *err)
 	}
 	rv = exec_spawn(o, env, in[0], out[1], &ch->pid);
 	env_free(env);
-	(void)sys_close(in[0]);
-	(void)sys_close(out[1]);
+	(void)close(in[0]);
+	(void)close(out[1]);
 	if (rv != 0) {
 		error_set(err, SC_EXIT_FAIL, rv, "exec \"%s\"", o->exec_cmd);
-		(void)sys_close(in[1]);
-		(void)sys_close(out[0]);
+		(void)close(in[1]);
+		(void)close(out[0]);
 		free(ch);
 		free(ep);
 		return -1;

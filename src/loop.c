@@ -512,14 +512,14 @@ loop_sigsetup(struct sc_loop *loop)
 	if (sys_set_cloexec(p[0]) == -1 || sys_set_cloexec(p[1]) == -1 ||
 	    sys_set_nonblock(p[0], true) == -1 ||
 	    sys_set_nonblock(p[1], true) == -1) {
-		(void)sys_close(p[0]);
-		(void)sys_close(p[1]);
+		(void)close(p[0]);
+		(void)close(p[1]);
 		return -1;
 	}
 #endif
 	if (loop_watch(loop, p[0], SC_EV_IN, loop_sigread, NULL) == -1) {
-		(void)sys_close(p[0]);
-		(void)sys_close(p[1]);
+		(void)close(p[0]);
+		(void)close(p[1]);
 		return -1;
 	}
 	loop->sigfd = p[0];

@@ -457,8 +457,8 @@ Connection to 127.0.0.1 $SRV_PORT port [tcp/*] succeeded!
 sockcat: connect to 127.0.0.1 port $c2 (tcp): Connection refused"
 }
 
-@test "trace: -l -c server: the trace has the server's own socket calls only, the child does not inherit it" {
-	start_server srv -l -c 'ls -l /proc/self/fd' --trace="$D/srv.tr" 127.0.0.1 0
+@test "trace: -l -e server: the trace has the server's own socket calls only, the child does not inherit it" {
+	start_server srv -l -e 'ls -l /proc/self/fd' --trace="$D/srv.tr" 127.0.0.1 0
 	run -0 sc_out "$D/cli.out" 127.0.0.1 "$SRV_PORT" </dev/null
 	wait_exit "$SRV_PID"
 	((WAIT_STATUS == 0))
