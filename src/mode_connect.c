@@ -196,6 +196,13 @@ mode_connect(const struct sc_opts *o)
 		return status >= SC_EXIT_SIGNAL ? status : err.exit;
 	}
 	run.srv.on_done = connect_ended;
+	if (o->pass_fd && !sock_is_unix(STDOUT_FILENO)) {
+		error_reason(&err, SC_EXIT_FAIL, "stdout is not a UNIX socket",
+		    "-F");
+		log_warn_error(&err);
+		run.srv.s.status = SC_EXIT_FAIL;
+		return server_finish(&run.srv);
+	}
 	connect_start(&run);
 	if (loop_run(run.srv.s.loop) == -1) {
 		error_set(&err, SC_EXIT_FAIL, errno, "wait for events");

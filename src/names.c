@@ -103,18 +103,18 @@ static const struct sc_optname optnames[] = {
 	{ SOL_SOCKET, SO_RCVLOWAT, "SO_RCVLOWAT", SC_OPT_INT },
 	{ SOL_SOCKET, SO_SNDLOWAT, "SO_SNDLOWAT", SC_OPT_INT },
 	{ SOL_SOCKET, SO_ERROR, "SO_ERROR", SC_OPT_ERRNO },
-	{ SOL_SOCKET, SO_TYPE, "SO_TYPE", SC_OPT_INT },
+	{ SOL_SOCKET, SO_TYPE, "SO_TYPE", SC_OPT_RDONLY },
 	{ SOL_SOCKET, SO_DEBUG, "SO_DEBUG", SC_OPT_BOOL },
 	{ SOL_SOCKET, SO_DONTROUTE, "SO_DONTROUTE", SC_OPT_BOOL },
 	{ SOL_SOCKET, SO_OOBINLINE, "SO_OOBINLINE", SC_OPT_BOOL },
 #ifdef SO_ACCEPTCONN
-	{ SOL_SOCKET, SO_ACCEPTCONN, "SO_ACCEPTCONN", SC_OPT_BOOL },
+	{ SOL_SOCKET, SO_ACCEPTCONN, "SO_ACCEPTCONN", SC_OPT_RDONLY },
 #endif
 #ifdef SO_DOMAIN
-	{ SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN", SC_OPT_INT },
+	{ SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN", SC_OPT_RDONLY },
 #endif
 #ifdef SO_PROTOCOL
-	{ SOL_SOCKET, SO_PROTOCOL, "SO_PROTOCOL", SC_OPT_INT },
+	{ SOL_SOCKET, SO_PROTOCOL, "SO_PROTOCOL", SC_OPT_RDONLY },
 #endif
 #ifdef SO_PRIORITY
 	{ SOL_SOCKET, SO_PRIORITY, "SO_PRIORITY", SC_OPT_INT },
@@ -179,6 +179,9 @@ static const struct sc_optname optnames[] = {
 	{ IPPROTO_IPV6, IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF", SC_OPT_INT },
 	{ IPPROTO_IPV6, IPV6_JOIN_GROUP, "IPV6_JOIN_GROUP", SC_OPT_STRUCT },
 	{ IPPROTO_IPV6, IPV6_LEAVE_GROUP, "IPV6_LEAVE_GROUP", SC_OPT_STRUCT },
+#ifdef IPV6_MINHOPCOUNT
+	{ IPPROTO_IPV6, IPV6_MINHOPCOUNT, "IPV6_MINHOPCOUNT", SC_OPT_INT },
+#endif
 #ifdef IPV6_RECVPKTINFO
 	{ IPPROTO_IPV6, IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", SC_OPT_BOOL },
 #endif
@@ -414,20 +417,53 @@ names_option_by_name(int level, const char *name)
 	return NULL;
 }
 
-/* The MSG_* names known here, for an error message. */
+/* The MSG_* names for one direction, for an error message. */
 const char *
-names_msgflag_list(void)
+names_msgflag_list(bool send)
 {
-	static char	 list[512];
+	static char	 list[2][512];
+	char		*l = list[send];
 	size_t		 i, n = 0;
 
-	if (list[0] != '\0')
-		return list;
+	if (l[0] != '\0')
+		return l;
 	for (i = 0; i < sizeof(msgflags) / sizeof(msgflags[0]) &&
-	    n < sizeof(list); i++)
-		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
-		    i ? ", " : "", msgflags[i].name + 4);
-	for (i = 0; list[i] != '\0'; i++)
-		list[i] = (char)tolower((unsigned char)list[i]);
-	return list;
+	    n < sizeof(list[0]); i++) {
+		if (!names_msgflag_dir(msgflags[i].value, send))
+			continue;
+		n += (size_t)snprintf(l + n, sizeof(list[0]) - n, "%s%s",
+		    n ? ", " : "", msgflags[i].name + 4);
+	}
+	for (i = 0; l[i] != '\0'; i++)
+		l[i] = (char)tolower((unsigned char)l[i]);
+	return l;
+}
+
+/* Is this MSG_* flag one for sending (or receiving, !send)? */
+bool
+names_msgflag_dir(int flag, bool send)
+{
+	int	 both = MSG_OOB | MSG_DONTWAIT;
+	int	 out = MSG_DONTROUTE | MSG_EOR;
+	int	 in = MSG_PEEK | MSG_TRUNC | MSG_WAITALL;
+
+#ifdef MSG_NOSIGNAL
+	out |= MSG_NOSIGNAL;
+#endif
+#ifdef MSG_MORE
+	out |= MSG_MORE;
+#endif
+#ifdef MSG_CONFIRM
+	out |= MSG_CONFIRM;
+#endif
+#ifdef MSG_ZEROCOPY
+	out |= MSG_ZEROCOPY;
+#endif
+#ifdef MSG_ERRQUEUE
+	in |= MSG_ERRQUEUE;
+#endif
+#ifdef MSG_CMSG_CLOEXEC
+	in |= MSG_CMSG_CLOEXEC;
+#endif
+	return (flag & (both | (send ? out : in))) == flag;
 }

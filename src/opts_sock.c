@@ -159,16 +159,23 @@ opts_flags(struct opts_state *st, const char *opt, const char *arg,
 	const char	*errstr;
 	long long	 v;
 	int		 f;
+	bool		 send = strcmp(opt, "--send-flags") == 0;
 
 	if (strlen(arg) >= sizeof(buf) || *arg == '\0')
 		return opts_error(st, "%s: want a list of MSG_* names", opt);
 	for (p = strcpy(buf, arg); p != NULL; p = q) {
 		if ((q = strchr(p, ',')) != NULL)
 			*q++ = '\0';
-		if ((f = names_msgflag(p)) == -1) {
+		if ((f = names_msgflag(p)) != -1 &&
+		    !names_msgflag_dir(f, send))
+			return opts_error(st, "%s: \"%s\" is %s", opt, p,
+			    names_msgflag_dir(f, !send) ? (send ?
+			    "a flag for receiving" : "a flag for sending") :
+			    "only reported by the kernel, never passed in");
+		if (f == -1) {
 			if (sockopt_int(p, 0, INT_MAX, &v, &errstr) == -1)
 				return opts_error(st, "%s: unknown flag \"%s\" "
-				    "(%s)", opt, p, names_msgflag_list());
+				    "(%s)", opt, p, names_msgflag_list(send));
 			f = (int)v;
 		}
 		*flags |= f;
@@ -228,10 +235,13 @@ opts_oob(struct opts_state *st, struct sc_opts *o, const char *arg)
 
 	if ((buf = malloc(strlen(arg) + 1)) == NULL)
 		return opts_error(st, "out of memory");
-	if (opts_unescape(arg, buf, &n) == -1 || n == 0) {
+	if (opts_unescape(arg, buf, &n) == -1) {
 		free(buf);
-		return opts_error(st, "--oob \"%s\": %s", arg, n == 0 ?
-		    "no data" : "bad escape");
+		return opts_error(st, "--oob \"%s\": bad escape", arg);
+	}
+	if (n == 0) {
+		free(buf);
+		return opts_error(st, "--oob: no data");
 	}
 	free((void *)(uintptr_t)o->oob_data);
 	o->oob_data = buf;

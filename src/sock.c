@@ -620,3 +620,14 @@ sock_send_fd(int sock, int fd)
 	n = sys_sendmsg(sock, &msg, 0);
 	return n == 1 ? 0 : -1;
 }
+
+/* Is fd a UNIX socket? */
+bool
+sock_is_unix(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family == AF_UNIX;
+}

@@ -181,6 +181,7 @@ struct sc_sockopt {
 	enum sc_so_only		 only;
 	enum sc_so_kind		 kind;
 	bool			 no_inherit;	/* not again on accepted ones */
+	bool			 raw;		/* from --sockopt: set last */
 	char			 label[64];	/* for messages: SO_RCVBUF 8K */
 };
 
@@ -364,6 +365,7 @@ enum sc_opt_type {
 	SC_OPT_LINGER,
 	SC_OPT_ERRNO,
 	SC_OPT_STRUCT,		/* set through its own option only */
+	SC_OPT_RDONLY,		/* an integer that can only be read */
 };
 
 struct sc_optname {
@@ -384,7 +386,8 @@ const struct sc_optname *names_option(int, int);
 const struct sc_optname *names_options(void);
 const struct sc_optname *names_option_by_name(int, const char *);
 int	 names_msgflag(const char *);
-const char *names_msgflag_list(void);
+const char *names_msgflag_list(bool);
+bool	 names_msgflag_dir(int, bool);
 int	 names_level_value(const char *);
 
 /* trace.c: --trace. */
@@ -682,6 +685,7 @@ int	 sock_dgram_options(int, int, const struct sc_opts *,
 int	 sock_inherited(const struct sc_opts *, struct sc_error *);
 const struct sc_proto *sock_inherited_proto(int, char *, size_t);
 int	 sock_send_fd(int, int);
+bool	 sock_is_unix(int);
 
 /* A UNIX datagram client's own address, and what to remove at exit. */
 struct sc_unix_bound {

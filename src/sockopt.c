@@ -195,7 +195,7 @@ sockopt_parse(const char *arg, struct sc_sockopt *so, char *err,
 		on = NULL;	/* by number: take the value as it reads */
 	so->type = on != NULL ? on->type : SC_OPT_INT;
 	if (on != NULL && (on->type == SC_OPT_STRUCT ||
-	    on->type == SC_OPT_ERRNO)) {
+	    on->type == SC_OPT_ERRNO || on->type == SC_OPT_RDONLY)) {
 		(void)snprintf(err, errlen, "%s cannot be set from the command "
 		    "line", on->name);
 		return -1;
@@ -229,7 +229,9 @@ sockopt_parse(const char *arg, struct sc_sockopt *so, char *err,
 		break;
 	}
 	so->phase = SC_PHASE_SOCKET;
-	so->only = SC_ON_ANY;
+	so->only = so->level == IPPROTO_TCP ? SC_ON_TCP :
+	    so->level == SOL_SOCKET ? SC_ON_ANY : SC_ON_IP;
+	so->raw = true;
 	(void)snprintf(so->label, sizeof(so->label), "%s", arg);
 	return 0;
 }
@@ -348,9 +350,11 @@ sockopt_apply(int fd, int family, int protocol, enum sc_phase phase,
 	size_t			 i;
 	int			 level, name;
 
-	for (i = 0; i < o->nsockopts; i++) {
-		so = &o->sockopts[i];
-		if (!sockopt_applies(so, family, protocol, phase, role))
+	/* the named options first, then --sockopt: it has the last word */
+	for (i = 0; i < 2 * o->nsockopts; i++) {
+		so = &o->sockopts[i % o->nsockopts];
+		if (so->raw != (i >= o->nsockopts) ||
+		    !sockopt_applies(so, family, protocol, phase, role))
 			continue;
 		sockopt_resolve(so, family, &level, &name);
 		if (so->type == SC_OPT_STRING) {

@@ -116,6 +116,8 @@ wait_exit() {
 start_server() {
 	local name=$1 d=$BATS_TEST_TMPDIR
 	shift
+	# a second server of the same name must not be found by the first's line
+	: >"$d/$name.err"
 	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" -v "$@" \
 		<"${SRV_IN:-/dev/null}" >"$d/$name.out" 2>"$d/$name.err" 3>&- &
 	SRV_PID=$!
