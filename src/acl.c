@@ -297,7 +297,8 @@ acl_build(const struct sc_opts *o, struct sc_error *err)
 		const struct sc_acl_spec	*s = &o->acl[i];
 
 		if (s->file)
-			rv = acl_add_file(a, s->spec, s->deny, msg, sizeof(msg));
+			rv = acl_add_file(a, s->spec, s->deny, msg,
+			    sizeof(msg));
 		else
 			rv = acl_add(a, s->spec, s->deny, msg, sizeof(msg));
 		if (rv == -1) {

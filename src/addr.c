@@ -247,6 +247,46 @@ addr_equal(const struct sockaddr *a, socklen_t alen, const struct sockaddr *b,
 	}
 }
 
+/* FNV-1a over bytes, continuing from h. */
+static uint32_t
+addr_fnv(uint32_t h, const void *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	size_t			 i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619U;
+	return h;
+}
+
+/*
+ * A hash of what addr_equal() compares, and nothing else (not the
+ * padding, not an IPv6 flow label): equal addresses hash alike.
+ */
+uint32_t
+addr_hash(const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_in	*s4;
+	const struct sockaddr_in6	*s6;
+	uint32_t			 h = 2166136261U;
+
+	h = addr_fnv(h, &sa->sa_family, sizeof(sa->sa_family));
+	switch (sa->sa_family) {
+	case AF_INET:
+		s4 = (const struct sockaddr_in *)(const void *)sa;
+		h = addr_fnv(h, &s4->sin_port, sizeof(s4->sin_port));
+		return addr_fnv(h, &s4->sin_addr, sizeof(s4->sin_addr));
+	case AF_INET6:
+		s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		h = addr_fnv(h, &s6->sin6_port, sizeof(s6->sin6_port));
+		h = addr_fnv(h, &s6->sin6_addr, sizeof(s6->sin6_addr));
+		return addr_fnv(h, &s6->sin6_scope_id,
+		    sizeof(s6->sin6_scope_id));
+	default:
+		return addr_fnv(h, sa, len);
+	}
+}
+
 /* An IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast group? */
 bool
 addr_is_multicast(const struct sockaddr *sa)

@@ -130,7 +130,7 @@ port_queue(struct broker_port *p, const void *data, size_t len)
 		while (cap < p->qlen + len)
 			cap *= 2;
 		if ((nq = realloc(p->q, cap)) == NULL)
-			return;		/* out of memory: this client misses it */
+			return;		/* no memory: this client misses it */
 		p->q = nq;
 		p->qcap = cap;
 	}

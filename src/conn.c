@@ -344,6 +344,28 @@ conn_eof(struct sc_relay *r, enum sc_dir d, bool passed, void *arg)
 		    "EOF from peer");
 }
 
+/*
+ * The relay_cfg of handlers whose side speaks for itself (a child, a
+ * forward target): both ways read, each way shut down after its end of
+ * file, no timeouts.
+ */
+void
+conn_relay_cfg_duplex(const struct sc_conn *c, struct sc_relay_cfg *cfg)
+{
+	int	 d;
+
+	(void)c;
+	for (d = 0; d < 2; d++) {
+		cfg->read_src[d] = true;
+		cfg->eof_at_start[d] = false;
+		cfg->shut_dst[d] = true;
+		cfg->discard[d] = false;
+		cfg->end_on_eof[d] = false;
+		cfg->quit_after_eof_ms[d] = SC_NO_TIMEOUT;
+		cfg->idle_after_eof_ms[d] = SC_NO_TIMEOUT;
+	}
+}
+
 /* The relay between the handler's side and the client. */
 static void
 conn_relay(struct sc_conn *c)

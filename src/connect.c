@@ -290,8 +290,8 @@ connector_resolve(struct sc_connector *c, struct sc_error *err)
 	gai = addr_resolve(o->source_addr, o->source_port, o, true, &c->src);
 	if (gai != 0) {
 		if (gai == EAI_NONAME && o->numeric)
-			error_reason(err, SC_EXIT_RESOLVE,
-			    "not a numeric address, and -n forbids name lookups",
+			error_reason(err, SC_EXIT_RESOLVE, "not a numeric "
+			    "address, and -n forbids name lookups",
 			    "resolve source \"%s\"", o->source_addr);
 		else
 			error_gai(err, gai, "resolve source \"%s\"",

@@ -22,6 +22,7 @@
 #include "sockcat.h"
 
 #define DEMUX_BUCKETS	1024
+#define DEMUX_BUCKET(sa, len)	(addr_hash((sa), (len)) % DEMUX_BUCKETS)
 #define DEMUX_READS	64	/* datagrams per readiness event */
 
 struct demux_peer {
@@ -40,18 +41,6 @@ struct sc_demux {
 	size_t			 size;
 };
 
-static uint32_t
-demux_hash(const struct sockaddr *sa, socklen_t len)
-{
-	const unsigned char	*p = (const unsigned char *)sa;
-	uint32_t		 h = 2166136261U;
-	socklen_t		 i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ p[i]) * 16777619U;
-	return h % DEMUX_BUCKETS;
-}
-
 /* A port was closed (its connection ended): forget its peer. */
 static void
 demux_gone(struct sc_endpoint *port, void *arg)
@@ -60,7 +49,7 @@ demux_gone(struct sc_endpoint *port, void *arg)
 	struct sc_demux		*d = peer->d;
 
 	(void)port;
-	pp = &d->buckets[demux_hash((struct sockaddr *)&peer->ss, peer->len)];
+	pp = &d->buckets[DEMUX_BUCKET((struct sockaddr *)&peer->ss, peer->len)];
 	for (; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == peer) {
 			*pp = peer->next;
@@ -101,7 +90,7 @@ demux_new_peer(struct sc_demux *d, const struct sockaddr *sa, socklen_t len)
 		return NULL;
 	}
 	endpoint_label(peer->port, c->label);
-	h = demux_hash(sa, len);
+	h = DEMUX_BUCKET(sa, len);
 	peer->next = d->buckets[h];
 	d->buckets[h] = peer;
 	log_verbose(1, "Connection received on %s", c->who);
@@ -114,7 +103,7 @@ demux_find(struct sc_demux *d, const struct sockaddr *sa, socklen_t len)
 {
 	struct demux_peer	*p;
 
-	for (p = d->buckets[demux_hash(sa, len)]; p != NULL; p = p->next) {
+	for (p = d->buckets[DEMUX_BUCKET(sa, len)]; p != NULL; p = p->next) {
 		if (addr_equal((struct sockaddr *)&p->ss, p->len, sa, len))
 			return p;
 	}

@@ -34,6 +34,7 @@
 
 /* The peer table of an unconnected socket. */
 #define DGRAM_BUCKETS		1024
+#define DGRAM_BUCKET(sa, len)	(addr_hash((sa), (len)) % DGRAM_BUCKETS)
 #define DGRAM_PEERS_MAX		65536
 
 struct dgram_peer {
@@ -65,7 +66,7 @@ struct sc_dgram {
 	bool			 eofmark;	/* empty messages carry creds */
 	unsigned char		*rbuf;		/* one received message */
 	struct sc_deframer	 def;
-	bool			 pending;	/* def holds an unsent message */
+	bool			 pending;	/* def: an unsent message */
 	struct dgram_peer	*buckets[DGRAM_BUCKETS];
 	size_t			 npeers;
 	struct dgram_peer	*recent;	/* where stdin goes */
@@ -74,24 +75,12 @@ struct sc_dgram {
 	struct sc_timer		 sweep;
 };
 
-static uint32_t
-dgram_hash(const struct sockaddr *sa, socklen_t len)
-{
-	const unsigned char	*p = (const unsigned char *)sa;
-	uint32_t		 h = 2166136261U;
-	socklen_t		 i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ p[i]) * 16777619U;
-	return h % DGRAM_BUCKETS;
-}
-
 static struct dgram_peer *
 dgram_peer_find(struct sc_dgram *g, const struct sockaddr *sa, socklen_t len)
 {
 	struct dgram_peer	*p;
 
-	for (p = g->buckets[dgram_hash(sa, len)]; p != NULL; p = p->next) {
+	for (p = g->buckets[DGRAM_BUCKET(sa, len)]; p != NULL; p = p->next) {
 		if (addr_equal((struct sockaddr *)&p->ss, p->len, sa, len))
 			return p;
 	}
@@ -103,7 +92,7 @@ dgram_peer_remove(struct sc_dgram *g, struct dgram_peer *dead)
 {
 	struct dgram_peer	**pp;
 
-	pp = &g->buckets[dgram_hash((struct sockaddr *)&dead->ss, dead->len)];
+	pp = &g->buckets[DGRAM_BUCKET((struct sockaddr *)&dead->ss, dead->len)];
 	for (; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == dead) {
 			*pp = dead->next;
@@ -184,7 +173,7 @@ dgram_peer_seen(struct sc_dgram *g, const struct sc_dgram_meta *m)
 			return;
 		memcpy(&p->ss, m->from, m->fromlen);
 		p->len = m->fromlen;
-		h = dgram_hash(m->from, m->fromlen);
+		h = DGRAM_BUCKET(m->from, m->fromlen);
 		p->next = g->buckets[h];
 		g->buckets[h] = p;
 		g->npeers++;

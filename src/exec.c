@@ -362,23 +362,6 @@ exec_start(struct sc_conn *c, struct sc_error *err)
 	return 0;
 }
 
-static void
-exec_relay_cfg(const struct sc_conn *c, struct sc_relay_cfg *cfg)
-{
-	int	 d;
-
-	(void)c;
-	for (d = 0; d < 2; d++) {
-		cfg->read_src[d] = true;
-		cfg->eof_at_start[d] = false;
-		cfg->shut_dst[d] = true;
-		cfg->discard[d] = false;
-		cfg->end_on_eof[d] = false;
-		cfg->quit_after_eof_ms[d] = SC_NO_TIMEOUT;
-		cfg->idle_after_eof_ms[d] = SC_NO_TIMEOUT;
-	}
-}
-
 /* The relay is over; the connection waits for its child to exit. */
 static bool
 exec_finish(struct sc_conn *c)
@@ -441,7 +424,7 @@ exec_reap(struct sc_server *srv)
 const struct sc_handler sc_handler_exec = {
 	.name = "exec",
 	.start = exec_start,
-	.relay_cfg = exec_relay_cfg,
+	.relay_cfg = conn_relay_cfg_duplex,
 	.finish = exec_finish,
 	.stop = exec_stop,
 };

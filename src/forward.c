@@ -144,23 +144,6 @@ forward_start(struct sc_conn *c, struct sc_error *err)
 }
 
 static void
-forward_relay_cfg(const struct sc_conn *c, struct sc_relay_cfg *cfg)
-{
-	int	 d;
-
-	(void)c;
-	for (d = 0; d < 2; d++) {
-		cfg->read_src[d] = true;
-		cfg->eof_at_start[d] = false;
-		cfg->shut_dst[d] = true;
-		cfg->discard[d] = false;
-		cfg->end_on_eof[d] = false;
-		cfg->quit_after_eof_ms[d] = SC_NO_TIMEOUT;
-		cfg->idle_after_eof_ms[d] = SC_NO_TIMEOUT;
-	}
-}
-
-static void
 forward_stop(struct sc_conn *c)
 {
 	struct forward	*f = c->hstate;
@@ -185,7 +168,7 @@ forward_finish(struct sc_conn *c)
 const struct sc_handler sc_handler_forward = {
 	.name = "forward",
 	.start = forward_start,
-	.relay_cfg = forward_relay_cfg,
+	.relay_cfg = conn_relay_cfg_duplex,
 	.finish = forward_finish,
 	.stop = forward_stop,
 };

@@ -32,7 +32,7 @@
 struct watch {
 	unsigned	 want;		/* SC_EV_IN | SC_EV_OUT, 0: unwatched */
 	unsigned	 have;		/* what the backend is told */
-	bool		 always;	/* the backend refused it: always ready */
+	bool		 always;	/* the backend refused it: ready */
 	sc_io_cb	*cb;
 	void		*arg;
 };
@@ -371,7 +371,8 @@ loop_run_timers(struct sc_loop *loop)
 	int64_t		 now = loop_now_ms(loop);
 	struct sc_timer	*t;
 
-	while (!loop->stop && loop->nheap > 0 && loop->heap[0]->when_ms <= now) {
+	while (!loop->stop && loop->nheap > 0 &&
+	    loop->heap[0]->when_ms <= now) {
 		t = loop->heap[0];
 		loop_timer_stop(loop, t);
 		t->cb(loop, t, t->arg);

@@ -34,7 +34,7 @@ connect_report(const struct sc_opts *o)
 struct connect_run {
 	struct sc_server	 srv;		/* first */
 	struct sc_connector	*cn;
-	int			 tries;		/* connects that failed in a row */
+	int			 tries;		/* failed connects in a row */
 	struct sc_timer		 again;
 };
 

@@ -25,119 +25,119 @@
 #include "opts.h"
 
 static const struct option opts_table[] = {
-	{ "ipv4",		no_argument,		NULL, '4' },
-	{ "ipv6",		no_argument,		NULL, '6' },
-	{ "broadcast",		no_argument,		NULL, 'b' },
-	{ "crlf",		no_argument,		NULL, 'C' },
-	{ "debug",		no_argument,		NULL, 'D' },
-	{ "pass-fd",		no_argument,		NULL, 'F' },
-	{ "recv-buf",		required_argument,	NULL, 'I' },
-	{ "min-ttl",		required_argument,	NULL, 'm' },
-	{ "ttl",		required_argument,	NULL, 'M' },
-	{ "send-buf",		required_argument,	NULL, 'O' },
-	{ "tos",		required_argument,	NULL, 'T' },
-	{ "interval",		required_argument,	NULL, 'i' },
-	{ "output",		required_argument,	NULL, 'o' },
-	{ "randomize",		no_argument,		NULL, 'r' },
-	{ "telnet",		no_argument,		NULL, 't' },
-	{ "zero",		no_argument,		NULL, 'z' },
-	{ "no-stdin",		no_argument,		NULL, 'd' },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "keep-open",		no_argument,		NULL, 'k' },
-	{ "listen",		no_argument,		NULL, 'l' },
-	{ "shutdown",		no_argument,		NULL, 'N' },
-	{ "numeric",		no_argument,		NULL, 'n' },
-	{ "source-port",	required_argument,	NULL, 'p' },
-	{ "quit-after-eof",	required_argument,	NULL, 'q' },
-	{ "source",		required_argument,	NULL, 's' },
-	{ "udp",		no_argument,		NULL, 'u' },
-	{ "unix",		no_argument,		NULL, 'U' },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ "wait",		required_argument,	NULL, 'w' },
-	{ "connect-timeout",	required_argument,	NULL, OPT_CONNECT_TIMEOUT },
-	{ "sh-exec",		required_argument,	NULL, 'c' },
-	{ "exec",		required_argument,	NULL, 'e' },
-	{ "accept-timeout",	required_argument,	NULL, OPT_ACCEPT_TIMEOUT },
-	{ "allow",		required_argument,	NULL, OPT_ALLOW },
-	{ "allowfile",		required_argument,	NULL, OPT_ALLOWFILE },
-	{ "broker",		no_argument,		NULL, OPT_BROKER },
-	{ "chat",		no_argument,		NULL, OPT_CHAT },
-	{ "deny",		required_argument,	NULL, OPT_DENY },
-	{ "denyfile",		required_argument,	NULL, OPT_DENYFILE },
-	{ "echo",		no_argument,		NULL, OPT_ECHO },
-	{ "exec-stderr",	no_argument,		NULL, OPT_EXEC_STDERR },
-	{ "exit-on-peer-eof",	no_argument,		NULL, OPT_EXIT_ON_PEER_EOF },
-	{ "forward",		required_argument,	NULL, OPT_FORWARD },
-	{ "forward-unix",	required_argument,	NULL, OPT_FORWARD_UNIX },
-	{ "listen-fd",		required_argument,	NULL, OPT_LISTEN_FD },
-	{ "max-conns",		required_argument,	NULL, OPT_MAX_CONNS },
-	{ "framing",		required_argument,	NULL, OPT_FRAMING },
-	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE_TIMEOUT },
-	{ "keep-socket",	no_argument,		NULL, OPT_KEEP_SOCKET },
-	{ "max-time",		required_argument,	NULL, OPT_MAX_TIME },
-	{ "mcast-iface",	required_argument,	NULL, OPT_MCAST_IFACE },
-	{ "mcast-join",		required_argument,	NULL, OPT_MCAST_JOIN },
-	{ "mcast-loop",		no_argument,		NULL, OPT_MCAST_LOOP },
-	{ "mcast-ttl",		required_argument,	NULL, OPT_MCAST_TTL },
-	{ "no-mcast-loop",	no_argument,		NULL, OPT_NO_MCAST_LOOP },
-	{ "no-shutdown",	no_argument,		NULL, OPT_NO_SHUTDOWN },
-	{ "port-file",		required_argument,	NULL, OPT_PORT_FILE },
-	{ "recv-info",		no_argument,		NULL, OPT_RECV_INFO },
-	{ "recv-only",		no_argument,		NULL, OPT_RECV_ONLY },
-	{ "recv-size",		required_argument,	NULL, OPT_RECV_SIZE },
-	{ "sctp",		no_argument,		NULL, OPT_SCTP },
-	{ "send-only",		no_argument,		NULL, OPT_SEND_ONLY },
-	{ "trace",		optional_argument,	NULL, OPT_TRACE },
-	{ "hex-dump",		optional_argument,	NULL, OPT_HEX_DUMP },
-	{ "append-output",	no_argument,		NULL, OPT_APPEND_OUTPUT },
-	{ "output-received",	required_argument,	NULL, OPT_OUTPUT_RECEIVED },
-	{ "output-sent",	required_argument,	NULL, OPT_OUTPUT_SENT },
-	{ "stats",		no_argument,		NULL, OPT_STATS },
-	{ "progress",		optional_argument,	NULL, OPT_PROGRESS },
-	{ "delay",		required_argument,	NULL, OPT_DELAY },
-	{ "retry",		required_argument,	NULL, OPT_RETRY },
-	{ "retry-wait",		required_argument,	NULL, OPT_RETRY_WAIT },
-	{ "reconnect",		no_argument,		NULL, OPT_RECONNECT },
-	{ "scan-parallel",	required_argument,	NULL, OPT_SCAN_PARALLEL },
-	{ "nodelay",		no_argument,		NULL, OPT_NODELAY },
-	{ "cork",		no_argument,		NULL, OPT_CORK },
-	{ "quickack",		no_argument,		NULL, OPT_QUICKACK },
-	{ "keepalive",		optional_argument,	NULL, OPT_KEEPALIVE },
-	{ "linger",		required_argument,	NULL, OPT_LINGER },
-	{ "reuseport",		no_argument,		NULL, OPT_REUSEPORT },
-	{ "bind-device",	required_argument,	NULL, OPT_BIND_DEVICE },
-	{ "mark",		required_argument,	NULL, OPT_MARK },
-	{ "priority",		required_argument,	NULL, OPT_PRIORITY },
-	{ "mss",		required_argument,	NULL, OPT_MSS },
-	{ "congestion",		required_argument,	NULL, OPT_CONGESTION },
-	{ "fastopen",		no_argument,		NULL, OPT_FASTOPEN },
-	{ "defer-accept",	required_argument,	NULL, OPT_DEFER_ACCEPT },
-	{ "freebind",		no_argument,		NULL, OPT_FREEBIND },
-	{ "transparent",	no_argument,		NULL, OPT_TRANSPARENT },
-	{ "v6only",		no_argument,		NULL, OPT_V6ONLY },
-	{ "no-v6only",		no_argument,		NULL, OPT_NO_V6ONLY },
-	{ "backlog",		required_argument,	NULL, OPT_BACKLOG },
-	{ "user-timeout",	required_argument,	NULL, OPT_USER_TIMEOUT },
-	{ "rcvlowat",		required_argument,	NULL, OPT_RCVLOWAT },
-	{ "sockopt",		required_argument,	NULL, OPT_SOCKOPT },
-	{ "send-flags",		required_argument,	NULL, OPT_SEND_FLAGS },
-	{ "recv-flags",		required_argument,	NULL, OPT_RECV_FLAGS },
-	{ "dontroute",		no_argument,		NULL, OPT_DONTROUTE },
-	{ "more",		no_argument,		NULL, OPT_MORE },
-	{ "peek",		optional_argument,	NULL, OPT_PEEK },
-	{ "waitall",		no_argument,		NULL, OPT_WAITALL },
-	{ "oob",		required_argument,	NULL, OPT_OOB },
-	{ "oob-after",		required_argument,	NULL, OPT_OOB_AFTER },
-	{ "oob-inline",		no_argument,		NULL, OPT_OOB_INLINE },
-	{ "send-fd",		required_argument,	NULL, OPT_SEND_FD },
-	{ "recv-fd",		no_argument,		NULL, OPT_RECV_FD },
-	{ "recv-fd-out",	required_argument,	NULL, OPT_RECV_FD_OUT },
-	{ "send-creds",		no_argument,		NULL, OPT_SEND_CREDS },
-	{ "recv-creds",		no_argument,		NULL, OPT_RECV_CREDS },
-	{ "trace-format",	required_argument,	NULL, OPT_TRACE_FORMAT },
-	{ "seqpacket",		no_argument,		NULL, OPT_SEQPACKET },
-	{ "unix-dgram",		no_argument,		NULL, OPT_UNIX_DGRAM },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "broadcast", no_argument, NULL, 'b' },
+	{ "crlf", no_argument, NULL, 'C' },
+	{ "debug", no_argument, NULL, 'D' },
+	{ "pass-fd", no_argument, NULL, 'F' },
+	{ "recv-buf", required_argument, NULL, 'I' },
+	{ "min-ttl", required_argument, NULL, 'm' },
+	{ "ttl", required_argument, NULL, 'M' },
+	{ "send-buf", required_argument, NULL, 'O' },
+	{ "tos", required_argument, NULL, 'T' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "randomize", no_argument, NULL, 'r' },
+	{ "telnet", no_argument, NULL, 't' },
+	{ "zero", no_argument, NULL, 'z' },
+	{ "no-stdin", no_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "keep-open", no_argument, NULL, 'k' },
+	{ "listen", no_argument, NULL, 'l' },
+	{ "shutdown", no_argument, NULL, 'N' },
+	{ "numeric", no_argument, NULL, 'n' },
+	{ "source-port", required_argument, NULL, 'p' },
+	{ "quit-after-eof", required_argument, NULL, 'q' },
+	{ "source", required_argument, NULL, 's' },
+	{ "udp", no_argument, NULL, 'u' },
+	{ "unix", no_argument, NULL, 'U' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "wait", required_argument, NULL, 'w' },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "sh-exec", required_argument, NULL, 'c' },
+	{ "exec", required_argument, NULL, 'e' },
+	{ "accept-timeout", required_argument, NULL, OPT_ACCEPT_TIMEOUT },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
+	{ "allowfile", required_argument, NULL, OPT_ALLOWFILE },
+	{ "broker", no_argument, NULL, OPT_BROKER },
+	{ "chat", no_argument, NULL, OPT_CHAT },
+	{ "deny", required_argument, NULL, OPT_DENY },
+	{ "denyfile", required_argument, NULL, OPT_DENYFILE },
+	{ "echo", no_argument, NULL, OPT_ECHO },
+	{ "exec-stderr", no_argument, NULL, OPT_EXEC_STDERR },
+	{ "exit-on-peer-eof", no_argument, NULL, OPT_EXIT_ON_PEER_EOF },
+	{ "forward", required_argument, NULL, OPT_FORWARD },
+	{ "forward-unix", required_argument, NULL, OPT_FORWARD_UNIX },
+	{ "listen-fd", required_argument, NULL, OPT_LISTEN_FD },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "framing", required_argument, NULL, OPT_FRAMING },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "keep-socket", no_argument, NULL, OPT_KEEP_SOCKET },
+	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
+	{ "mcast-iface", required_argument, NULL, OPT_MCAST_IFACE },
+	{ "mcast-join", required_argument, NULL, OPT_MCAST_JOIN },
+	{ "mcast-loop", no_argument, NULL, OPT_MCAST_LOOP },
+	{ "mcast-ttl", required_argument, NULL, OPT_MCAST_TTL },
+	{ "no-mcast-loop", no_argument, NULL, OPT_NO_MCAST_LOOP },
+	{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "recv-info", no_argument, NULL, OPT_RECV_INFO },
+	{ "recv-only", no_argument, NULL, OPT_RECV_ONLY },
+	{ "recv-size", required_argument, NULL, OPT_RECV_SIZE },
+	{ "sctp", no_argument, NULL, OPT_SCTP },
+	{ "send-only", no_argument, NULL, OPT_SEND_ONLY },
+	{ "trace", optional_argument, NULL, OPT_TRACE },
+	{ "hex-dump", optional_argument, NULL, OPT_HEX_DUMP },
+	{ "append-output", no_argument, NULL, OPT_APPEND_OUTPUT },
+	{ "output-received", required_argument, NULL, OPT_OUTPUT_RECEIVED },
+	{ "output-sent", required_argument, NULL, OPT_OUTPUT_SENT },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "progress", optional_argument, NULL, OPT_PROGRESS },
+	{ "delay", required_argument, NULL, OPT_DELAY },
+	{ "retry", required_argument, NULL, OPT_RETRY },
+	{ "retry-wait", required_argument, NULL, OPT_RETRY_WAIT },
+	{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+	{ "scan-parallel", required_argument, NULL, OPT_SCAN_PARALLEL },
+	{ "nodelay", no_argument, NULL, OPT_NODELAY },
+	{ "cork", no_argument, NULL, OPT_CORK },
+	{ "quickack", no_argument, NULL, OPT_QUICKACK },
+	{ "keepalive", optional_argument, NULL, OPT_KEEPALIVE },
+	{ "linger", required_argument, NULL, OPT_LINGER },
+	{ "reuseport", no_argument, NULL, OPT_REUSEPORT },
+	{ "bind-device", required_argument, NULL, OPT_BIND_DEVICE },
+	{ "mark", required_argument, NULL, OPT_MARK },
+	{ "priority", required_argument, NULL, OPT_PRIORITY },
+	{ "mss", required_argument, NULL, OPT_MSS },
+	{ "congestion", required_argument, NULL, OPT_CONGESTION },
+	{ "fastopen", no_argument, NULL, OPT_FASTOPEN },
+	{ "defer-accept", required_argument, NULL, OPT_DEFER_ACCEPT },
+	{ "freebind", no_argument, NULL, OPT_FREEBIND },
+	{ "transparent", no_argument, NULL, OPT_TRANSPARENT },
+	{ "v6only", no_argument, NULL, OPT_V6ONLY },
+	{ "no-v6only", no_argument, NULL, OPT_NO_V6ONLY },
+	{ "backlog", required_argument, NULL, OPT_BACKLOG },
+	{ "user-timeout", required_argument, NULL, OPT_USER_TIMEOUT },
+	{ "rcvlowat", required_argument, NULL, OPT_RCVLOWAT },
+	{ "sockopt", required_argument, NULL, OPT_SOCKOPT },
+	{ "send-flags", required_argument, NULL, OPT_SEND_FLAGS },
+	{ "recv-flags", required_argument, NULL, OPT_RECV_FLAGS },
+	{ "dontroute", no_argument, NULL, OPT_DONTROUTE },
+	{ "more", no_argument, NULL, OPT_MORE },
+	{ "peek", optional_argument, NULL, OPT_PEEK },
+	{ "waitall", no_argument, NULL, OPT_WAITALL },
+	{ "oob", required_argument, NULL, OPT_OOB },
+	{ "oob-after", required_argument, NULL, OPT_OOB_AFTER },
+	{ "oob-inline", no_argument, NULL, OPT_OOB_INLINE },
+	{ "send-fd", required_argument, NULL, OPT_SEND_FD },
+	{ "recv-fd", no_argument, NULL, OPT_RECV_FD },
+	{ "recv-fd-out", required_argument, NULL, OPT_RECV_FD_OUT },
+	{ "send-creds", no_argument, NULL, OPT_SEND_CREDS },
+	{ "recv-creds", no_argument, NULL, OPT_RECV_CREDS },
+	{ "trace-format", required_argument, NULL, OPT_TRACE_FORMAT },
+	{ "seqpacket", no_argument, NULL, OPT_SEQPACKET },
+	{ "unix-dgram", no_argument, NULL, OPT_UNIX_DGRAM },
 	{ NULL,			0,			NULL, 0 }
 };
 
@@ -242,12 +242,10 @@ opts_positive_duration(struct opts_state *st, const char *name,
 	return 0;
 }
 
-/* Apply one option from the table. */
+/* -4, -6, -U, -u, -b and the other transports. */
 static int
-opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
+opts_family(struct opts_state *st, struct sc_opts *o, int ch)
 {
-	const char	*errstr;
-
 	switch (ch) {
 	case '4':
 		st->family4 = true;
@@ -256,31 +254,6 @@ opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case '6':
 		st->family6 = true;
 		o->family = AF_INET6;
-		break;
-	case 'd':
-		o->no_stdin = true;
-		break;
-	case 'k':
-		o->keep_open = true;
-		break;
-	case 'l':
-		o->mode = SC_MODE_LISTEN;
-		break;
-	case 'N':
-		st->shutdown_given = true;
-		break;
-	case 'n':
-		o->numeric = true;
-		break;
-	case 'p':
-		st->source_port = arg;
-		break;
-	case 'q':
-		if (opts_duration(arg, &o->quit_after_eof_ms, &errstr) == -1)
-			return opts_error(st, "-q \"%s\": %s", arg, errstr);
-		break;
-	case 's':
-		o->source_addr = arg;
 		break;
 	case 'U':
 		st->unixsock = true;
@@ -300,41 +273,70 @@ opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_SCTP:
 		st->sctp = true;
 		break;
-	case OPT_FRAMING:
-	case OPT_RECV_SIZE:
-	case OPT_RECV_INFO:
-		return opts_message(st, o, ch, arg);
-	case 'C':
-	case 'i':
-	case 'o':
-	case 'r':
-	case 't':
-	case 'z':
-	case OPT_HEX_DUMP:
-	case OPT_APPEND_OUTPUT:
-	case OPT_OUTPUT_RECEIVED:
-	case OPT_OUTPUT_SENT:
-	case OPT_STATS:
-	case OPT_PROGRESS:
-	case OPT_DELAY:
-	case OPT_RETRY:
-	case OPT_RETRY_WAIT:
-	case OPT_RECONNECT:
-	case OPT_SCAN_PARALLEL:
-		return opts_view(st, o, ch, arg);
-	case 'D': case 'F': case 'I': case 'm': case 'M': case 'O': case 'T':
-	case OPT_NODELAY: case OPT_CORK: case OPT_QUICKACK: case OPT_KEEPALIVE:
-	case OPT_LINGER: case OPT_REUSEPORT: case OPT_BIND_DEVICE:
-	case OPT_MARK: case OPT_PRIORITY: case OPT_MSS: case OPT_CONGESTION:
-	case OPT_FASTOPEN: case OPT_DEFER_ACCEPT: case OPT_FREEBIND:
-	case OPT_TRANSPARENT: case OPT_V6ONLY: case OPT_NO_V6ONLY:
-	case OPT_BACKLOG: case OPT_USER_TIMEOUT: case OPT_RCVLOWAT:
-	case OPT_SOCKOPT: case OPT_SEND_FLAGS: case OPT_RECV_FLAGS:
-	case OPT_DONTROUTE: case OPT_MORE: case OPT_PEEK: case OPT_WAITALL:
-	case OPT_OOB: case OPT_OOB_AFTER: case OPT_OOB_INLINE:
-	case OPT_SEND_FD: case OPT_RECV_FD: case OPT_RECV_FD_OUT:
-	case OPT_SEND_CREDS: case OPT_RECV_CREDS:
-		return opts_sock(st, o, ch, arg);
+	default:
+		return opts_error(st, "internal error: option %d", ch);
+	}
+	return 0;
+}
+
+/* The timeouts: -q, -w and the --*-timeout family. */
+static int
+opts_time(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
+{
+	const char	*errstr;
+
+	switch (ch) {
+	case 'q':
+		if (opts_duration(arg, &o->quit_after_eof_ms, &errstr) == -1)
+			return opts_error(st, "-q \"%s\": %s", arg, errstr);
+		break;
+	case OPT_ACCEPT_TIMEOUT:
+		return opts_positive_duration(st, "--accept-timeout", arg,
+		    &o->accept_timeout_ms);
+	case 'w':
+		st->wait_given = true;
+		return opts_positive_duration(st, "-w", arg, &st->wait_ms);
+	case OPT_CONNECT_TIMEOUT:
+		return opts_positive_duration(st, "--connect-timeout", arg,
+		    &o->connect_timeout_ms);
+	case OPT_IDLE_TIMEOUT:
+		return opts_positive_duration(st, "--idle-timeout", arg,
+		    &o->idle_timeout_ms);
+	case OPT_MAX_TIME:
+		return opts_positive_duration(st, "--max-time", arg,
+		    &o->max_time_ms);
+	default:
+		return opts_error(st, "internal error: option %d", ch);
+	}
+	return 0;
+}
+
+/* The options with no group of their own. */
+static int
+opts_basic(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'd':
+		o->no_stdin = true;
+		break;
+	case 'k':
+		o->keep_open = true;
+		break;
+	case 'l':
+		o->mode = SC_MODE_LISTEN;
+		break;
+	case 'N':
+		st->shutdown_given = true;
+		break;
+	case 'n':
+		o->numeric = true;
+		break;
+	case 'p':
+		st->source_port = arg;
+		break;
+	case 's':
+		o->source_addr = arg;
+		break;
 	case OPT_TRACE:
 		o->trace = true;
 		if (arg != NULL && *arg == '\0')
@@ -349,45 +351,9 @@ opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 			    "format (text, json)", arg);
 		st->trace_format_given = true;
 		break;
-	case OPT_ACCEPT_TIMEOUT:
-		return opts_positive_duration(st, "--accept-timeout", arg,
-		    &o->accept_timeout_ms);
-	case 'e':
-	case 'c':
-	case OPT_ECHO:
-	case OPT_BROKER:
-	case OPT_CHAT:
-	case OPT_EXEC_STDERR:
-	case OPT_FORWARD:
-	case OPT_FORWARD_UNIX:
-	case OPT_MAX_CONNS:
-	case OPT_ALLOW:
-	case OPT_DENY:
-	case OPT_ALLOWFILE:
-	case OPT_DENYFILE:
-	case OPT_LISTEN_FD:
-		return opts_server(st, o, ch, arg);
-	case OPT_MCAST_JOIN:
-	case OPT_MCAST_IFACE:
-	case OPT_MCAST_TTL:
-	case OPT_MCAST_LOOP:
-	case OPT_NO_MCAST_LOOP:
-		return opts_mcast(st, o, ch, arg);
 	case 'v':
 		o->verbose++;
 		break;
-	case 'w':
-		st->wait_given = true;
-		return opts_positive_duration(st, "-w", arg, &st->wait_ms);
-	case OPT_CONNECT_TIMEOUT:
-		return opts_positive_duration(st, "--connect-timeout", arg,
-		    &o->connect_timeout_ms);
-	case OPT_IDLE_TIMEOUT:
-		return opts_positive_duration(st, "--idle-timeout", arg,
-		    &o->idle_timeout_ms);
-	case OPT_MAX_TIME:
-		return opts_positive_duration(st, "--max-time", arg,
-		    &o->max_time_ms);
 	case OPT_EXIT_ON_PEER_EOF:
 		o->exit_on_peer_eof = true;
 		break;
@@ -412,6 +378,51 @@ opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 		return opts_error(st, "internal error: option %d", ch);
 	}
 	return 0;
+}
+
+/* One option: to the parser of its group. */
+static int
+opts_one(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case OPT_FRAMING: case OPT_RECV_SIZE: case OPT_RECV_INFO:
+		return opts_message(st, o, ch, arg);
+	case 'C': case 'i': case 'o': case 'r': case 't': case 'z':
+	case OPT_HEX_DUMP: case OPT_APPEND_OUTPUT: case OPT_OUTPUT_RECEIVED:
+	case OPT_OUTPUT_SENT: case OPT_STATS: case OPT_PROGRESS: case OPT_DELAY:
+	case OPT_RETRY: case OPT_RETRY_WAIT: case OPT_RECONNECT:
+	case OPT_SCAN_PARALLEL:
+		return opts_view(st, o, ch, arg);
+	case 'D': case 'F': case 'I': case 'm': case 'M': case 'O': case 'T':
+	case OPT_NODELAY: case OPT_CORK: case OPT_QUICKACK: case OPT_KEEPALIVE:
+	case OPT_LINGER: case OPT_REUSEPORT: case OPT_BIND_DEVICE:
+	case OPT_MARK: case OPT_PRIORITY: case OPT_MSS: case OPT_CONGESTION:
+	case OPT_FASTOPEN: case OPT_DEFER_ACCEPT: case OPT_FREEBIND:
+	case OPT_TRANSPARENT: case OPT_V6ONLY: case OPT_NO_V6ONLY:
+	case OPT_BACKLOG: case OPT_USER_TIMEOUT: case OPT_RCVLOWAT:
+	case OPT_SOCKOPT: case OPT_SEND_FLAGS: case OPT_RECV_FLAGS:
+	case OPT_DONTROUTE: case OPT_MORE: case OPT_PEEK: case OPT_WAITALL:
+	case OPT_OOB: case OPT_OOB_AFTER: case OPT_OOB_INLINE: case OPT_SEND_FD:
+	case OPT_RECV_FD: case OPT_RECV_FD_OUT: case OPT_SEND_CREDS:
+	case OPT_RECV_CREDS:
+		return opts_sock(st, o, ch, arg);
+	case 'e': case 'c': case OPT_ECHO: case OPT_BROKER: case OPT_CHAT:
+	case OPT_EXEC_STDERR: case OPT_FORWARD: case OPT_FORWARD_UNIX:
+	case OPT_MAX_CONNS: case OPT_ALLOW: case OPT_DENY: case OPT_ALLOWFILE:
+	case OPT_DENYFILE: case OPT_LISTEN_FD:
+		return opts_server(st, o, ch, arg);
+	case OPT_MCAST_JOIN: case OPT_MCAST_IFACE: case OPT_MCAST_TTL:
+	case OPT_MCAST_LOOP: case OPT_NO_MCAST_LOOP:
+		return opts_mcast(st, o, ch, arg);
+	case '4': case '6': case 'U': case 'u': case 'b': case OPT_UNIX_DGRAM:
+	case OPT_SEQPACKET: case OPT_SCTP:
+		return opts_family(st, o, ch);
+	case 'q': case OPT_ACCEPT_TIMEOUT: case 'w': case OPT_CONNECT_TIMEOUT:
+	case OPT_IDLE_TIMEOUT: case OPT_MAX_TIME:
+		return opts_time(st, o, ch, arg);
+	default:
+		return opts_basic(st, o, ch, arg);
+	}
 }
 
 /* The option as the user wrote it, for getopt's own failures. */

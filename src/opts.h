@@ -103,7 +103,7 @@ struct opts_state {
 	int64_t		 wait_ms;
 	bool		 shutdown_given;
 	bool		 family4, family6;
-	bool		 udp, unixsock, seqpacket, sctp;	/* the transport */
+	bool		 udp, unixsock, seqpacket, sctp;	/* transport */
 	bool		 framing_given, recv_size_given;
 	bool		 mcast_loop_given, no_mcast_loop_given;
 	bool		 mcast_ttl_given;

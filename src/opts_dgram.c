@@ -29,8 +29,8 @@ opts_message(struct opts_state *st, struct sc_opts *o, int ch,
 	case OPT_FRAMING:
 		st->framing_given = true;
 		if (framing_parse(arg, &o->framing) == -1)
-			return opts_error(st, "--framing \"%s\": unknown framing "
-			    "(raw, line, nul, len32)", arg);
+			return opts_error(st, "--framing \"%s\": unknown "
+			    "framing (raw, line, nul, len32)", arg);
 		break;
 	case OPT_RECV_SIZE:
 		st->recv_size_given = true;
@@ -130,7 +130,8 @@ opts_transport(struct opts_state *st, struct sc_opts *o)
 	return 0;
 }
 
-static int	opts_mcast_families(struct opts_state *, const struct sc_opts *);
+static int	opts_mcast_families(struct opts_state *,
+		    const struct sc_opts *);
 
 /* Conflicts of the datagram options. */
 int

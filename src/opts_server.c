@@ -57,7 +57,8 @@ opts_forward(struct opts_state *st, struct sc_opts *o, char *arg)
 		return opts_error(st, "--forward: bad host \"%s\"", host);
 	if (addr_parse_port(port, "tcp", false, &o->forward_port,
 	    &errstr) == -1)
-		return opts_error(st, "--forward port \"%s\": %s", port, errstr);
+		return opts_error(st, "--forward port \"%s\": %s", port,
+		    errstr);
 	o->forward_host = host;
 	return opts_handler(st, o, SC_HANDLER_FORWARD);
 }
@@ -155,7 +156,8 @@ opts_server(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 int
 opts_inherited(struct opts_state *st, struct sc_opts *o, int argc)
 {
-	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char	*pid = getenv("LISTEN_PID");
+	const char	*fds = getenv("LISTEN_FDS");
 	const char	*errstr;
 	long long	 n;
 
@@ -174,8 +176,8 @@ opts_inherited(struct opts_state *st, struct sc_opts *o, int argc)
 	if (o->mode != SC_MODE_LISTEN)
 		return opts_error(st, "--listen-fd requires -l");
 	if (argc > 0)
-		return opts_error(st, "-l with an inherited socket (--listen-fd "
-		    "or LISTEN_FDS) takes no address or port");
+		return opts_error(st, "-l with an inherited socket "
+		    "(--listen-fd or LISTEN_FDS) takes no address or port");
 	if (o->port_file != NULL || o->keep_socket)
 		return opts_error(st, "--port-file and --keep-socket do not "
 		    "apply to an inherited socket");

@@ -85,7 +85,8 @@ opts_keepalive(struct opts_state *st, struct sc_opts *o, const char *arg)
 {
 	char		 buf[64], *p, *q;
 	const char	*errstr;
-	static const int names[3] = { TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT };
+	static const int names[3] = { TCP_KEEPIDLE, TCP_KEEPINTVL,
+	    TCP_KEEPCNT };
 	static const char *cn[3] = { "TCP_KEEPIDLE", "TCP_KEEPINTVL",
 	    "TCP_KEEPCNT" };
 	char		 label[64];
@@ -269,14 +270,16 @@ opts_named(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 		    SO_SNDBUF, "SO_SNDBUF", SC_ON_ANY);
 	case 'D':
 		return opts_so_on(st, o, SOL_SOCKET, SO_DEBUG, "SO_DEBUG",
-		    SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_ANY, SC_SO_PLAIN, false);
+		    SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_ANY, SC_SO_PLAIN,
+		    false);
 	case OPT_NODELAY:
 		return opts_so_on(st, o, IPPROTO_TCP, TCP_NODELAY,
 		    "TCP_NODELAY", SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_TCP,
 		    SC_SO_PLAIN, false);
 	case OPT_CORK:
 		return opts_so_on(st, o, IPPROTO_TCP, TCP_CORK, "TCP_CORK",
-		    SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_TCP, SC_SO_PLAIN, false);
+		    SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_TCP, SC_SO_PLAIN,
+		    false);
 	case OPT_QUICKACK:
 		return opts_so_on(st, o, IPPROTO_TCP, TCP_QUICKACK,
 		    "TCP_QUICKACK", SC_PHASE_CONNECTED, SC_ROLE_ANY, SC_ON_TCP,

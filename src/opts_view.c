@@ -79,7 +79,8 @@ opts_view(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_RETRY:
 		o->retry = (int)strtonum(arg, 1, INT_MAX, &errstr);
 		if (errstr != NULL)
-			return opts_error(st, "--retry \"%s\": %s", arg, errstr);
+			return opts_error(st, "--retry \"%s\": %s", arg,
+			    errstr);
 		return 0;
 	case OPT_RETRY_WAIT:
 		st->retry_wait_given = true;

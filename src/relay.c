@@ -49,7 +49,7 @@ struct relay_dir {
 	struct sc_endpoint	*src;
 	struct sc_endpoint	*dst;
 	struct sc_buf		*buf;
-	struct sc_buf		 own;		/* used when no buffer was given */
+	struct sc_buf		 own;		/* when no buffer was given */
 	size_t			 ownsize;	/* its size once allocated */
 	enum dir_state		 state;
 	bool			 shut;		/* pass EOF on when drained */
@@ -68,7 +68,7 @@ struct sc_relay {
 	struct sc_timer		 idle;
 	struct sc_timer		 quit;
 	struct sc_defer		 kick;		/* service virtual endpoints */
-	bool			 ending;	/* a rule ended it: drain only */
+	bool			 ending;	/* a rule ended it: drain */
 	bool			 oob_sent;	/* --oob is out */
 	bool			 finished;
 	bool			 failed;

@@ -304,7 +304,8 @@ server_admit(struct sc_server *srv, const struct sockaddr *sa,
 			    "%zu reached", host, o->max_conns);
 		else
 			log_verbose(1, "Connection rejected on %s %d: "
-			    "--max-conns %zu reached", host, port, o->max_conns);
+			    "--max-conns %zu reached", host, port,
+			    o->max_conns);
 		return false;
 	}
 	return true;

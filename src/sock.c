@@ -415,7 +415,8 @@ sock_mcast_send(int fd, int family, const struct sc_opts *o,
 	m4.imr_ifindex = (int)o->mcast_ifindex;
 	if (sys_setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &m4,
 	    sizeof(m4)) == -1) {
-		error_set(err, SC_EXIT_FAIL, errno, "setsockopt IP_MULTICAST_IF");
+		error_set(err, SC_EXIT_FAIL, errno,
+		    "setsockopt IP_MULTICAST_IF");
 		return -1;
 	}
 	return 0;

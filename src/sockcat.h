@@ -54,7 +54,7 @@ struct sc_error {
 	int		 exit;		/* enum sc_exit */
 	int		 errnum;	/* errno value, or 0 */
 	int		 gai;		/* getaddrinfo() code, or 0 */
-	const char	*reason;	/* fixed reason when errnum and gai are 0 */
+	const char	*reason;	/* if errnum and gai are 0 */
 	char		 what[384];	/* operation and object */
 };
 
@@ -69,12 +69,12 @@ int	 error_exit_for_errno(int);
 /* A transport: which socket() arguments it needs and how it behaves. */
 struct sc_proto {
 	const char	*name;		/* "tcp", "udp", "unix", ... */
-	int		 family;	/* AF_UNSPEC (either IP family), AF_UNIX */
+	int		 family;	/* AF_UNSPEC (any IP), AF_UNIX */
 	int		 socktype;	/* SOCK_STREAM, SOCK_DGRAM, ... */
 	int		 protocol;	/* IPPROTO_TCP, 0 */
 	bool		 message;	/* keeps message boundaries */
 	bool		 accepts;	/* a server listen()s and accept()s */
-	bool		 listens;	/* listen() without accept (SCTP 1:many) */
+	bool		 listens;	/* listen(), no accept (SCTP) */
 	bool		 eof;		/* messages with an end of file */
 };
 
@@ -216,11 +216,11 @@ enum sc_progress {
 struct sc_opts {
 	enum sc_mode		 mode;
 	const struct sc_proto	*proto;
-	int			 family;	/* AF_UNSPEC, AF_INET, AF_INET6 */
+	int			 family;	/* AF_UNSPEC, AF_INET{,6} */
 	bool			 numeric;	/* -n: no name lookups */
 	int			 verbose;	/* -v count */
 
-	const char		*host;		/* connect target, listen address */
+	const char		*host;		/* to connect to, listen on */
 	int			 port;		/* -1 when none */
 	const char		*unix_path;	/* -U operand */
 	const char		*source_addr;	/* -s */
@@ -240,7 +240,8 @@ struct sc_opts {
 	size_t			 recv_size;	/* --recv-size: one message */
 	bool			 recv_info;	/* --recv-info */
 	bool			 broadcast;	/* -b */
-	const char		*mcast_group[SC_MCAST_MAX];	/* --mcast-join */
+	/* --mcast-join */
+	const char		*mcast_group[SC_MCAST_MAX];
 	size_t			 nmcast;
 	const char		*mcast_iface;	/* --mcast-iface, as given */
 	unsigned int		 mcast_ifindex;	/* 0: the kernel's choice */
@@ -280,7 +281,7 @@ struct sc_opts {
 	bool			 crlf;		/* -C */
 	int64_t			 interval_ms;	/* -i, or 0 */
 	bool			 telnet;	/* -t */
-	int			 retry;		/* --retry: attempts after the first */
+	int			 retry;		/* --retry: more attempts */
 	int64_t			 retry_wait_ms;
 	bool			 reconnect;
 	bool			 scan;		/* -z */
@@ -302,7 +303,7 @@ struct sc_opts {
 	const char		*trace_file;	/* NULL: stderr */
 	bool			 trace_json;	/* --trace-format=json */
 
-	int64_t			 quit_after_eof_ms;	/* -q, or SC_NO_TIMEOUT */
+	int64_t			 quit_after_eof_ms;	/* -q, or none */
 	int64_t			 accept_timeout_ms;	/* or SC_NO_TIMEOUT */
 	int64_t			 connect_timeout_ms;	/* or SC_NO_TIMEOUT */
 	int64_t			 idle_timeout_ms;	/* or SC_NO_TIMEOUT */
@@ -337,6 +338,7 @@ void	 addr_numeric(const struct sockaddr *, socklen_t, char *, size_t,
 	    int *);
 const char *addr_str(const struct sockaddr *, socklen_t, char *, size_t);
 const char *addr_service(int, const char *);
+uint32_t addr_hash(const struct sockaddr *, socklen_t);
 bool	 addr_equal(const struct sockaddr *, socklen_t,
 	    const struct sockaddr *, socklen_t);
 bool	 addr_is_multicast(const struct sockaddr *);
@@ -508,7 +510,7 @@ struct sc_endpoint {
 	void		(*event)(struct sc_endpoint *, int, const void *,
 			    size_t, uint64_t);
 	void		*event_arg;
-	const char	*reason;	/* why the last op failed, if not errno */
+	const char	*reason;	/* why it failed, if not errno */
 	bool		 rd_eof;	/* read side has returned EOF */
 	bool		 is_tty;	/* read side is a terminal */
 	bool		 rsock;		/* rfd is a socket: use recv(2) */
@@ -549,7 +551,7 @@ struct sc_relay;
 
 struct sc_relay_cfg {
 	bool		 read_src[2];	/* false: the source is never read */
-	bool		 eof_at_start[2];	/* the source counts as at EOF */
+	bool		 eof_at_start[2];	/* the source is at EOF */
 	bool		 shut_dst[2];	/* pass EOF on to the destination */
 	bool		 discard[2];	/* read the source but drop the data */
 	bool		 end_on_eof[2];	/* the whole session ends at this EOF */
@@ -614,7 +616,7 @@ typedef void sc_dgram_report_cb(enum sc_dgram_event,
 
 struct sc_dgram_cfg {
 	enum sc_framing		 framing;
-	size_t			 recv_size;	/* payload buffer, one message */
+	size_t			 recv_size;	/* one message's buffer */
 	size_t			 send_max;	/* largest message sent */
 	bool			 connected;	/* one peer; others ignored */
 	struct sockaddr_storage	 peer;		/* that peer, if known */
@@ -778,6 +780,8 @@ struct sc_handler {
 	void		(*stop)(struct sc_conn *);
 };
 
+void	 conn_relay_cfg_duplex(const struct sc_conn *, struct sc_relay_cfg *);
+
 extern const struct sc_handler sc_handler_stdio;
 extern const struct sc_handler sc_handler_echo;
 extern const struct sc_handler sc_handler_broker;
@@ -801,7 +805,7 @@ struct sc_conn {
 	bool			 relay_over;
 	bool			 ended;
 	uint64_t		 bytes_in, bytes_out;
-	uint64_t		 tap_off[2];	/* per direction, for the dump */
+	uint64_t		 tap_off[2];	/* per direction, dump */
 	struct sc_conn		*next, *prev;
 };
 

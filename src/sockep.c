@@ -48,13 +48,13 @@ struct sockep {
 	struct sc_endpoint	 ep;		/* first: the relay's view */
 	int			 sflags;	/* --send-flags */
 	int			 rflags;	/* --recv-flags */
-	int			 peek;		/* bytes to peek at first, or 0 */
+	int			 peek;		/* bytes to peek at, or 0 */
 	size_t			 record;	/* --waitall: bytes per read */
 	bool			 urgent;	/* report MSG_OOB data */
 	bool			 urgent_due;	/* one waits for its mark */
 	unsigned char		 urgent_byte;
 	uint64_t		 received;	/* stream offset */
-	int			 pass_fd;	/* to send with the first data */
+	int			 pass_fd;	/* sent with the first data */
 	bool			 send_creds;
 	bool			 cmsgs;		/* receive with recvmsg() */
 	pid_t			 last_pid;	/* creds last reported */
@@ -460,7 +460,8 @@ endpoint_socket_setup(struct sc_endpoint *ep, const struct sc_opts *o,
 		return 0;
 	if (strncmp(o->send_fd, "fd:", 3) == 0) {
 		fd = (int)strtonum(o->send_fd + 3, 0, INT_MAX, &errstr);
-		if (errstr != NULL || (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1)
+		if (errstr != NULL ||
+		    (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1)
 			goto fail;
 	} else if ((fd = open(o->send_fd, O_RDONLY | O_CLOEXEC)) == -1)
 		goto fail;

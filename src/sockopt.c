@@ -127,8 +127,8 @@ sockopt_tos(const char *s, int *v, const char **errstr)
 	}
 	if (sockopt_int(s, 0, 255, &n, errstr) == -1) {
 		*errstr = "not 0-255 nor a keyword (lowdelay, throughput, "
-		    "reliability, critical, inetcontrol, netcontrol, af11-af43, "
-		    "cs0-cs7, ef)";
+		    "reliability, critical, inetcontrol, netcontrol, "
+		    "af11-af43, cs0-cs7, ef)";
 		return -1;
 	}
 	*v = (int)n;

@@ -129,7 +129,8 @@ trace_call(const char *call, const char *const args[], int nargs,
 	if (trace_fp == NULL)
 		return;
 	if (trace_json) {
-		(void)fprintf(trace_fp, "{\"time\":%.6f,\"call\":", trace_time());
+		(void)fprintf(trace_fp, "{\"time\":%.6f,\"call\":",
+		    trace_time());
 		json_string(call);
 		(void)fputs(",\"args\":[", trace_fp);
 		for (i = 0; i < nargs; i++) {

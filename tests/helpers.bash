@@ -142,6 +142,55 @@ peer_bg() {
 	track "$PEER_PID"
 }
 
+# feeder_start FIFO : create FIFO and a background writer for it
+# (tests/fixtures/feeder.py).  The feeder holds the FIFO open for writing,
+# so that a background sockcat reading it sees its end of file only when
+# the test says so (feed_eof); no background job of the test inherits a
+# writer, as the test shell never opens the FIFO.  Each chunk is written
+# with one write(2) of at most PIPE_BUF bytes, which a reader gets whole.
+feeder_start() {
+	local d=$BATS_TEST_TMPDIR
+	FEED_DIR=$d/feed.d
+	FEED_N=0
+	mkfifo "$1"
+	mkdir -p "$FEED_DIR"
+	timeout -k 2 "$SC_TIMEOUT" python3 "$SC_FIXTURES/feeder.py" "$1" \
+		"$FEED_DIR" </dev/null >/dev/null 2>"$d/feeder.err" 3>&- &
+	track $!
+}
+
+# feed FORMAT ARGS... : the feeder writes printf FORMAT ARGS in one write.
+feed() {
+	FEED_N=$((FEED_N + 1))
+	# shellcheck disable=SC2059
+	printf "$@" >"$FEED_DIR/tmp"
+	mv -- "$FEED_DIR/tmp" "$FEED_DIR/$FEED_N"
+}
+
+# feed_file FILE : the feeder writes FILE's bytes in one write.
+feed_file() {
+	FEED_N=$((FEED_N + 1))
+	cp -- "$1" "$FEED_DIR/tmp"
+	mv -- "$FEED_DIR/tmp" "$FEED_DIR/$FEED_N"
+}
+
+# feed_eof : the feeder closes the FIFO (the reader's end of file).
+feed_eof() {
+	: >"$FEED_DIR/$((FEED_N + 1)).eof"
+}
+
+# peer_listen NAME ACTIONS... : tests/fixtures/peer.py listening on
+# 127.0.0.1 port 0 in the background; sets PEER_PORT and PEER_PID.
+peer_listen() {
+	local name=$1 d=$BATS_TEST_TMPDIR
+	shift
+	rm -f "$d/$name.port"
+	peer_bg "$name" python3 "$SC_FIXTURES/peer.py" --listen 127.0.0.1 \
+		--portfile "$d/$name.port" "$@"
+	wait_exists "$d/$name.port"
+	PEER_PORT=$(cat "$d/$name.port")
+}
+
 # sc_child PID : the sockcat process under the timeout wrapper PID.
 sc_child() {
 	local name=${SOCKCAT##*/}

@@ -11,56 +11,6 @@ setup() {
 
 # --- local helpers ----------------------------------------------------------
 
-# The feeder holds a FIFO open for writing, so that a background sockcat
-# reading it sees its end of file only when the test says so; no background
-# job of the test inherits a writer (the test shell never opens the FIFO).
-# Each chunk is written with one write(2) of at most PIPE_BUF bytes, which
-# a reader gets whole, in one read.
-FEEDER_PY='
-import os, sys, time
-fifo, d = sys.argv[1], sys.argv[2]
-fd = os.open(fifo, os.O_WRONLY)
-n, end = 1, time.monotonic() + 60
-while time.monotonic() < end:
-    p = os.path.join(d, str(n))
-    if os.path.exists(p):
-        with open(p, "rb") as f:
-            v = memoryview(f.read())
-        while v:
-            v = v[os.write(fd, v):]
-        n += 1
-    elif os.path.exists(p + ".eof"):
-        os.close(fd)
-        sys.exit(0)
-    else:
-        time.sleep(0.01)
-sys.exit(3)
-'
-
-# feeder_start FIFO : create FIFO and a background writer for it.
-feeder_start() {
-	FEED_DIR=$D/feed.d
-	FEED_N=0
-	mkfifo "$1"
-	mkdir -p "$FEED_DIR"
-	timeout -k 2 "$SC_TIMEOUT" python3 -c "$FEEDER_PY" "$1" "$FEED_DIR" \
-		</dev/null >/dev/null 2>"$D/feeder.err" 3>&- &
-	track $!
-}
-
-# feed FORMAT ARGS... : the feeder writes printf FORMAT ARGS in one write.
-feed() {
-	FEED_N=$((FEED_N + 1))
-	# shellcheck disable=SC2059
-	printf "$@" >"$FEED_DIR/tmp"
-	mv -- "$FEED_DIR/tmp" "$FEED_DIR/$FEED_N"
-}
-
-# feed_eof : the feeder closes the FIFO (the reader's end of file).
-feed_eof() {
-	: >"$FEED_DIR/$((FEED_N + 1)).eof"
-}
-
 # bg_sc NAME IN ARGS... : sockcat ARGS in the background, stdin from IN,
 # output in $D/NAME.out and $D/NAME.err; sets BG_PID (tracked).
 bg_sc() {
@@ -70,18 +20,6 @@ bg_sc() {
 		<"$in" >"$D/$name.out" 2>"$D/$name.err" 3>&- &
 	BG_PID=$!
 	track "$BG_PID"
-}
-
-# peer_listen NAME ACTIONS... : tests/fixtures/peer.py listening on
-# 127.0.0.1 port 0 in the background; sets PEER_PORT and PEER_PID.
-peer_listen() {
-	local name=$1
-	shift
-	rm -f "$D/$name.port"
-	peer_bg "$name" python3 "$SC_FIXTURES/peer.py" --listen 127.0.0.1 \
-		--portfile "$D/$name.port" "$@"
-	wait_exists "$D/$name.port"
-	PEER_PORT=$(cat "$D/$name.port")
 }
 
 # py_bg NAME SCRIPT ARGS... : python3 -c SCRIPT ARGS as a background peer.
