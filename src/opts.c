@@ -651,8 +651,9 @@ opts_getopt_error(struct opts_state *st, int ch, char **argv)
  * getopt permutes them); "--" ends the options. On SC_OPTS_ERROR, err
  * holds a one-line message.
  */
-enum sc_opts_result
-opts_parse(int argc, char **argv, struct sc_opts *o, char *err, size_t errlen)
+static enum sc_opts_result
+opts_parse1(int argc, char **argv, struct sc_opts *o, char *err,
+    size_t errlen)
 {
 	struct opts_state	 st;
 	char			 shortopts[64];
@@ -698,4 +699,26 @@ opts_parse(int argc, char **argv, struct sc_opts *o, char *err, size_t errlen)
 	else
 		rv = opts_connect_operands(&st, o, argc, argv);
 	return rv == -1 ? SC_OPTS_ERROR : SC_OPTS_RUN;
+}
+
+/* Parse the command line into o; anything but SC_OPTS_RUN frees it. */
+enum sc_opts_result
+opts_parse(int argc, char **argv, struct sc_opts *o, char *err, size_t errlen)
+{
+	enum sc_opts_result	 rv;
+
+	if ((rv = opts_parse1(argc, argv, o, err, errlen)) != SC_OPTS_RUN)
+		opts_free(o);
+	return rv;
+}
+
+/* What opts_parse() allocated. */
+void
+opts_free(struct sc_opts *o)
+{
+	sockopt_free(o);
+	free((void *)(uintptr_t)o->oob_data);
+	o->oob_data = NULL;
+	free(o->scan_ports);
+	o->scan_ports = NULL;
 }

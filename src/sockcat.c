@@ -257,8 +257,7 @@ main(int argc, char **argv)
 		status = mode_scan(&o);
 	else
 		status = mode_connect(&o);
-	free(o.scan_ports);
-
+	opts_free(&o);
 	trace_close();
 
 	/* Killed by a signal: clean up was done, now die of it. */

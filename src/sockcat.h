@@ -318,6 +318,7 @@ enum sc_opts_result {
 	SC_OPTS_ERROR,		/* usage error, message in the buffer */
 };
 enum sc_opts_result opts_parse(int, char **, struct sc_opts *, char *, size_t);
+void	 opts_free(struct sc_opts *);
 int	 opts_duration(const char *, int64_t *, const char **);
 
 /* addr.c */
