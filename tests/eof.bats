@@ -5,13 +5,14 @@
 
 load helpers
 
-# start_peer ACTIONS... : a peer listening on 127.0.0.1 port 0 that runs
-# ACTIONS on its one connection; sets PEER_PID and PEER_PORT.
+# start_peer ACTIONS... : a peer listening on $PEER_ADDR (127.0.0.1 unless
+# set) port 0 that runs ACTIONS on its one connection; sets PEER_PID and
+# PEER_PORT.
 start_peer() {
 	local pf=$BATS_TEST_TMPDIR/peer.port
 	rm -f "$pf"
 	timeout -k 2 "$SC_TIMEOUT" python3 "$SC_FIXTURES/peer.py" \
-		--listen 127.0.0.1 --portfile "$pf" "$@" </dev/null 3>&- &
+		--listen "${PEER_ADDR:-127.0.0.1}" --portfile "$pf" "$@" </dev/null 3>&- &
 	PEER_PID=$!
 	track "$PEER_PID"
 	wait_for "$pf" '^[0-9]+$'
@@ -271,4 +272,89 @@ setup() {
 	[ "$(sha256sum <"$D/data")" = "$(cat "$D/sum")" ]
 	close_stdin
 	wait_exit "$pipeline"
+}
+
+# --- IPv6 and UNIX stream variants ------------------------------------------
+
+@test "request, half-close, response over IPv6 (::1): the whole reply arrives, exit 0" {
+	need_ipv6
+	make_payload "$D/req" $((1024 * 1024))
+	make_payload "$D/resp" $((4 * 1024 * 1024))
+	PEER_ADDR=::1 start_peer "recv-all:$D/got" "send:$D/resp" close
+	run -0 io "$D/req" "$D/out" sc -n ::1 "$PEER_PORT"
+	wait_exit "$PEER_PID"
+	[ "$WAIT_STATUS" -eq 0 ]
+	cmp "$D/req" "$D/got"
+	cmp "$D/resp" "$D/out"
+}
+
+# tail_client ARGS... : sockcat ARGS (the peer's address) gets 100000
+# bytes that the peer sends and closes at once: all of them, exit 0.
+tail_client() {
+	run -0 io /dev/null "$D/out" sc "$@"
+	wait_exit "$PEER_PID"
+	[ "$WAIT_STATUS" -eq 0 ]
+	cmp "$D/data" "$D/out"
+}
+
+@test "the tail that arrives together with the peer's EOF is written, IPv6 (::1)" {
+	need_ipv6
+	make_payload "$D/data" 100000
+	PEER_ADDR=::1 start_peer "send:$D/data" close
+	tail_client -n ::1 "$PEER_PORT"
+}
+
+@test "the tail that arrives together with the peer's EOF is written, UNIX stream" {
+	make_payload "$D/data" 100000
+	sockdir
+	peer_bg peer python3 "$SC_FIXTURES/peer.py" --unix "$SOCKDIR/s" "send:$D/data" close
+	wait_exists "$SOCKDIR/s"
+	tail_client -U "$SOCKDIR/s"
+}
+
+# tail_listener ADDR|PATH : a listener (sockcat -l on ADDR port 0, or -U
+# PATH; stdin /dev/null) is sent 100000 bytes by a client that closes at
+# once (peer.py): it writes all of them and exits 0.
+tail_listener() {
+	local to
+	make_payload "$D/data" 100000
+	if [[ $1 == /* ]]; then
+		start_server srv -l -U "$1"
+		to=(--connect-unix "$1")
+	else
+		start_server srv -n -l "$1" 0
+		to=(--connect "$1" "$SRV_PORT")
+	fi
+	run -0 peer python3 "$SC_FIXTURES/peer.py" "${to[@]}" "send:$D/data" close
+	wait_exit "$SRV_PID"
+	[ "$WAIT_STATUS" -eq 0 ]
+	cmp "$D/data" "$D/srv.out"
+}
+
+@test "listener side: the tail that arrives together with the client's EOF is written, IPv4" {
+	tail_listener 127.0.0.1
+}
+
+@test "listener side: the tail that arrives together with the client's EOF is written, IPv6 (::1)" {
+	need_ipv6
+	tail_listener ::1
+}
+
+@test "listener side: the tail that arrives together with the client's EOF is written, UNIX stream" {
+	sockdir
+	tail_listener "$SOCKDIR/s"
+}
+
+# --- -w as OpenBSD nc has it: echo stats | nc -w1 host port -----------------
+
+@test "echo stats | sockcat -w1: the answer is printed, then -w ends the idle session with 0" {
+	# The server answers the request and then stays silent and open, as
+	# memcached does: only -w's idle timeout can end the session.
+	start_peer "recv:6:$D/got" sendstr:"STAT pid 1"$'\r\n'"END"$'\r\n' hold
+	echo stats >"$D/req"
+	SC_TIMEOUT=10 run -0 --separate-stderr io "$D/req" "$D/out" sc -w1 -n 127.0.0.1 "$PEER_PORT"
+	assert_equal "$stderr" ''
+	printf 'STAT pid 1\r\nEND\r\n' | cmp - "$D/out"
+	[ "$(cat "$D/got")" = stats ]
+	kill -0 "$PEER_PID"	# the server never closed: the timeout ended it
 }

@@ -204,13 +204,15 @@ send_queued() {
 	(($(ss -Htn "sport = :$1" | awk '{s += $3} END {print s + 0}') > 0))
 }
 
-@test "a slow reader (stopped with SIGSTOP) loses nothing" {
+# slow_reader ADDR : 16 MiB from a listener on ADDR to a client whose
+# reader is stopped (SIGSTOP) before it reads a byte, then continued.
+slow_reader() {
 	local d=$BATS_TEST_TMPDIR
 	make_payload "$PAYLOAD" $((16 * 1024 * 1024))
-	SRV_IN=$PAYLOAD start_server srv -n -l 127.0.0.1 0
+	SRV_IN=$PAYLOAD start_server srv -n -l "$1" 0
 	# The reader at the end of the pipe stops itself before reading a
 	# byte; sockcat must hold back instead of dropping or spinning.
-	(sc -n 127.0.0.1 "$SRV_PORT" </dev/null |
+	(sc -n "$1" "$SRV_PORT" </dev/null |
 		{ echo "$BASHPID" >"$d/reader.pid"; kill -STOP "$BASHPID"; exec cat; } \
 		>"$d/cli.out") 3>&- &
 	local pipeline=$!
@@ -228,4 +230,186 @@ send_queued() {
 	wait_exit "$SRV_PID"
 	[ "$WAIT_STATUS" -eq 0 ]
 	cmp "$PAYLOAD" "$d/cli.out"
+}
+
+@test "a slow reader (stopped with SIGSTOP) loses nothing" {
+	slow_reader 127.0.0.1
+}
+
+@test "a slow reader (stopped with SIGSTOP) loses nothing, IPv6" {
+	need_ipv6
+	slow_reader ::1
+}
+
+# --- one name, several addresses ---------------------------------------------
+# The name sc-multi.test resolves to ::1, 127.0.0.2 and 127.0.0.3 through a
+# hosts file bind-mounted over /etc/hosts in a private mount namespace that
+# only the process under test sees (the network namespace is the test's:
+# the listeners below are on the same loopback). The order in which a
+# connect must try them is the order getaddrinfo gives in that namespace,
+# which the test asks for first (RFC 6724 sorting may reorder the file).
+
+MULTI=sc-multi.test
+
+# need_hosts_ns : write $D/hosts and skip unless a private mount namespace
+# with the file bound over /etc/hosts can be made here.
+need_hosts_ns() {
+	D=$BATS_TEST_TMPDIR
+	printf '::1 %s\n127.0.0.2 %s\n127.0.0.3 %s\n' "$MULTI" "$MULTI" "$MULTI" >"$D/hosts"
+	need_ipv6
+	unshare -m -- sh -c 'mount --bind "$0" /etc/hosts' "$D/hosts" 2>/dev/null ||
+		skip "unshare -m with a bind mount over /etc/hosts is not permitted here"
+}
+
+# in_hosts CMD... : CMD in a private mount namespace with $D/hosts as
+# /etc/hosts.
+in_hosts() {
+	unshare -m -- sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$D/hosts" "$@"
+}
+
+# multi_order : ORDER, the addresses of $MULTI in getaddrinfo's order
+# (AI_ADDRCONFIG, TCP, as sockcat asks); all three, each once.
+multi_order() {
+	mapfile -t ORDER < <(in_hosts python3 -c '
+import socket, sys
+for r in socket.getaddrinfo(sys.argv[1], 9, 0, socket.SOCK_STREAM,
+                            socket.IPPROTO_TCP, socket.AI_ADDRCONFIG):
+    print(r[4][0])' "$MULTI")
+	[ "${#ORDER[@]}" -eq 3 ] || fail "getaddrinfo gave ${ORDER[*]}"
+	[ "$(printf '%s\n' "${ORDER[@]}" | sort | tr '\n' ' ')" = "127.0.0.2 127.0.0.3 ::1 " ] ||
+		fail "getaddrinfo gave ${ORDER[*]}"
+}
+
+# MULTI_PY PORTFILE ADDR=ROLE... : one port P held on each ADDR, in its
+# ROLE: refuse (bound, not listening: a connect is refused), full
+# (listening with a full accept queue, filled by connections of its own:
+# the kernel drops further SYNs, so a connect never completes) or accept
+# (accepts one connection, writes what it receives until EOF to
+# PORTFILE.got, answers "reply from ADDR\n" and closes). P goes to
+# PORTFILE (atomically) once every socket is set; then it lives until
+# killed (bounded by timeout).
+MULTI_PY='
+import os, socket, sys, time
+pf, roles = sys.argv[1], [a.split("=") for a in sys.argv[2:]]
+def fam(a):
+    return socket.AF_INET6 if ":" in a else socket.AF_INET
+for attempt in range(100):
+    held, port = [], 0
+    try:
+        for addr, role in roles:
+            s = socket.socket(fam(addr), socket.SOCK_STREAM)
+            held.append(s)
+            s.bind((addr, port))
+            port = s.getsockname()[1]
+        break
+    except OSError:
+        for s in held:
+            s.close()
+else:
+    sys.exit("no port free on all the addresses")
+extra, acceptor = [], None
+for (addr, role), s in zip(roles, held):
+    if role == "full":
+        s.listen(0)
+        extra.append(socket.create_connection((addr, port), timeout=5))
+        for _ in range(3):
+            c = socket.socket(fam(addr), socket.SOCK_STREAM)
+            c.setblocking(False)
+            try:
+                c.connect((addr, port))
+            except BlockingIOError:
+                pass
+            extra.append(c)
+    elif role == "accept":
+        s.listen(1)
+        acceptor = (addr, s)
+with open(pf + ".tmp", "w") as f:
+    f.write("%d\n" % port)
+os.rename(pf + ".tmp", pf)
+if acceptor:
+    addr, s = acceptor
+    s.settimeout(20)
+    c, _ = s.accept()
+    c.settimeout(20)
+    got = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        got += b
+    with open(pf + ".got", "wb") as f:
+        f.write(got)
+    c.sendall(b"reply from %s\n" % addr.encode())
+    c.close()
+while True:
+    time.sleep(60)
+'
+
+# multi_peer ROLE1 ROLE2 ROLE3 : MULTI_PY with the roles given to the
+# addresses in connect order (ORDER); sets MPORT.
+multi_peer() {
+	rm -f "$D/multi.port"
+	peer_bg multi python3 -c "$MULTI_PY" "$D/multi.port" \
+		"${ORDER[0]}=$1" "${ORDER[1]}=$2" "${ORDER[2]}=$3"
+	wait_exists "$D/multi.port"
+	MPORT=$(cat "$D/multi.port")
+}
+
+# sc_multi ARGS... : sockcat ARGS in the namespace, under timeout.
+sc_multi() {
+	in_hosts timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" "$@"
+}
+
+@test "a name with three addresses, all refused: -v reports each in turn, without -v only the last" {
+	need_hosts_ns
+	multi_order
+	multi_peer refuse refuse refuse
+	run -4 --separate-stderr sc_multi "$MULTI" "$MPORT" </dev/null
+	assert_output ''
+	assert_equal "$stderr" "sockcat: connect to ${ORDER[2]} port $MPORT (tcp): Connection refused"
+	run -4 --separate-stderr sc_multi -v "$MULTI" "$MPORT" </dev/null
+	assert_output ''
+	printf 'sockcat: connect to %s port '"$MPORT"' (tcp): Connection refused\n' \
+		"${ORDER[@]}" >"$D/want"
+	printf '%s\n' "$stderr" | diff -u "$D/want" -
+}
+
+@test "a name with three addresses: the last one listens, the connect gets there and data flows" {
+	need_hosts_ns
+	multi_order
+	multi_peer refuse refuse accept
+	printf 'request\n' >"$D/req"
+	run -0 --separate-stderr sc_multi "$MULTI" "$MPORT" <"$D/req"
+	assert_output "reply from ${ORDER[2]}"
+	assert_equal "$stderr" ''	# earlier failures are news only with -v
+	cmp "$D/req" "$D/multi.port.got"
+
+	# again with -v: the two failures in order, then the success
+	kill "$PEER_PID"
+	multi_peer refuse refuse accept
+	run -0 --separate-stderr sc_multi -v "$MULTI" "$MPORT" <"$D/req"
+	assert_output "reply from ${ORDER[2]}"
+	{
+		printf 'sockcat: connect to %s port '"$MPORT"' (tcp): Connection refused\n' \
+			"${ORDER[0]}" "${ORDER[1]}"
+		printf 'Connection to %s %s port [tcp/*] succeeded!\n' "$MULTI" "$MPORT"
+	} >"$D/want"
+	sed -E 's/\[tcp\/[^]]*\]/[tcp\/*]/' <<<"$stderr" | diff -u "$D/want" -
+	cmp "$D/req" "$D/multi.port.got"
+}
+
+@test "a name with three addresses: one whose backlog is full times out, the next is tried" {
+	need_hosts_ns
+	multi_order
+	multi_peer refuse full accept
+	printf 'past the full one\n' >"$D/req"
+	run -0 --separate-stderr sc_multi -v --connect-timeout 500ms "$MULTI" "$MPORT" <"$D/req"
+	assert_output "reply from ${ORDER[2]}"
+	{
+		printf 'sockcat: connect to %s port %s (tcp): Connection refused\n' "${ORDER[0]}" "$MPORT"
+		printf 'sockcat: connect to %s port %s (tcp): Connection timed out\n' "${ORDER[1]}" "$MPORT"
+		printf 'Connection to %s %s port [tcp/*] succeeded!\n' "$MULTI" "$MPORT"
+	} >"$D/want"
+	sed -E 's/\[tcp\/[^]]*\]/[tcp\/*]/' <<<"$stderr" | diff -u "$D/want" -
+	cmp "$D/req" "$D/multi.port.got"
 }
