@@ -400,3 +400,241 @@ table_long_opts() {
 	done
 	((${#missing[@]} == 0)) || fail "not in $comp: ${missing[*]}"
 }
+
+# --- -w as a connect timeout, unreachable networks ---------------------------
+
+# backlog_port : BACKLOG_PY in the background (tracked); sets BPORT.
+backlog_port() {
+	local pf=$BATS_TEST_TMPDIR/backlog.port
+	rm -f "$pf"
+	python3 -c "$BACKLOG_PY" "$pf" "$SC_TIMEOUT" </dev/null 3>&- &
+	track $!
+	wait_for "$pf" '^[0-9]+$'
+	BPORT=$(<"$pf")
+}
+
+@test "exit 5: -w is a connect timeout too (a listener with a full backlog)" {
+	local opt
+	backlog_port
+	for opt in -w --wait; do
+		SC_TIMEOUT=5 run -5 --separate-stderr sc "$opt" 500ms 127.0.0.1 "$BPORT" </dev/null
+		[[ -z $output ]]
+		[[ $stderr == "sockcat: connect to 127.0.0.1 port $BPORT (tcp): Connection timed out" ]] ||
+			fail "$opt: stderr: $stderr"
+	done
+}
+
+# need_netns : skip unless unshare -n (a network namespace of our own,
+# with nothing but a loopback interface, down) is permitted here.
+need_netns() {
+	unshare -n true 2>/dev/null ||
+		skip "unshare -n (a private network namespace) is not permitted here"
+}
+
+@test "exit 4: network unreachable (a private network namespace has no route to 10.255.255.1)" {
+	need_netns
+	local up
+	# Nothing can leave the namespace: it has no interface but lo.
+	for up in down up; do
+		run -4 --separate-stderr unshare -n -- sh -c \
+		    'ip link set lo "$0" && exec timeout -k 2 5 "$@"' "$up" \
+		    "$SOCKCAT" 10.255.255.1 80 </dev/null
+		[[ -z $output ]]
+		[[ $stderr == 'sockcat: connect to 10.255.255.1 port 80 (tcp): Network is unreachable' ]] ||
+			fail "lo $up: stderr: $stderr"
+	done
+}
+
+# --- descriptors 0, 1 and 2 closed at start-up --------------------------------
+
+# CLOSED_EXEC_PY KEEP PROG ARGS... : exec PROG with every descriptor
+# closed but those in KEEP (a comma-separated list, may be empty), so that
+# a descriptor of 0-2 left closed is the lowest free one, as in a daemon
+# started with them closed.
+CLOSED_EXEC_PY='
+import os, sys
+keep = {int(x) for x in sys.argv[1].split(",") if x}
+for fd in range(1024):
+    if fd not in keep:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+os.execvp(sys.argv[2], sys.argv[2:])
+'
+
+# fd_target PID N : where descriptor N of PID points.
+fd_target() {
+	readlink "/proc/$1/fd/$2"
+}
+
+# trace_fds FILE : the descriptors the trace FILE shows socket() and
+# accept4() returning, one a line.
+trace_fds() {
+	sed -En 's/^[0-9.]+ (socket|accept4)\(.*\) = ([0-9]+).*$/\2/p' "$1"
+}
+
+@test "stdin, stdout and stderr closed: a listener still works, its sockets never on 0-2" {
+	local d=$BATS_TEST_TMPDIR pid spid fd
+	# 0, 1 and 2 closed (and every other one); the data goes to -o.
+	timeout -k 2 "$SC_TIMEOUT" python3 -c "$CLOSED_EXEC_PY" '' \
+		"$SOCKCAT" -l --port-file "$d/port" -o "$d/log" \
+		--trace="$d/srv.tr" 127.0.0.1 0 </dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	track "$pid"
+	wait_for "$d/port" '^[0-9]+$'
+	spid=$(sc_child "$pid")
+	[[ -n $spid ]]
+	# the closed descriptors were made valid (/dev/null) at start-up
+	for fd in 0 1 2; do
+		[[ $(fd_target "$spid" "$fd") == /dev/null ]] ||
+			fail "fd $fd is $(fd_target "$spid" "$fd"), not /dev/null"
+	done
+	printf 'to a server without stdio\n' >"$d/in"
+	run -0 io "$d/in" "$d/cli.out" sc 127.0.0.1 "$(cat "$d/port")"
+	wait_exit "$pid"
+	((WAIT_STATUS == 0))
+	cmp "$d/in" "$d/log"
+	[[ ! -s $d/cli.out ]]
+	# socket() and accept4() returned descriptors above 2
+	(($(trace_fds "$d/srv.tr" | wc -l) == 2)) || fail "trace: $(cat "$d/srv.tr")"
+	for fd in $(trace_fds "$d/srv.tr"); do
+		((fd >= 3)) || fail "a socket landed on descriptor $fd"
+	done
+}
+
+@test "stdin closed, stdout a file: a client gets the server's data, its socket not on fd 0" {
+	local d=$BATS_TEST_TMPDIR fd st=0
+	printf 'from the server\n' >"$d/down"
+	SRV_IN=$d/down start_server srv -l 127.0.0.1 0
+	timeout -k 2 "$SC_TIMEOUT" python3 -c "$CLOSED_EXEC_PY" 1,2 \
+		"$SOCKCAT" --trace="$d/cli.tr" 127.0.0.1 "$SRV_PORT" \
+		</dev/null >"$d/out" 2>"$d/err" 3>&- || st=$?
+	((st == 0)) || fail "exit $st: $(cat "$d/err")"
+	[[ ! -s $d/err ]]
+	cmp "$d/down" "$d/out"
+	fd=$(trace_fds "$d/cli.tr")
+	[[ $fd =~ ^[0-9]+$ ]] || fail "no socket() in the trace: $(cat "$d/cli.tr")"
+	((fd >= 3)) || fail "the socket landed on descriptor $fd"
+	# stdin (made /dev/null) had its EOF at once: the server got nothing
+	wait_exit "$SRV_PID"
+	((WAIT_STATUS == 0))
+	[[ ! -s $d/srv.out ]]
+}
+
+# --- --version and the configure summary --------------------------------------
+
+# config_dir : the build directory of $SOCKCAT (where config.h and
+# config.log are), or nothing.
+config_dir() {
+	local dir
+	dir=$(cd "$(dirname "$SOCKCAT")/.." 2>/dev/null && pwd) || return 0
+	[[ -f $dir/config.h ]] && printf '%s\n' "$dir"
+	return 0
+}
+
+@test "--version lists the features of config.h and of configure's summary (config.log)" {
+	local dir want got summary loop
+	dir=$(config_dir)
+	[[ -n $dir ]] || skip "no config.h next to $SOCKCAT's directory (not a build tree)"
+	want=$(sed -nE 's/^#define SC_FEATURES "(.*)"$/\1/p' "$dir/config.h")
+	got=$("$SOCKCAT" --version | sed -n 's/^features: //p')
+	[[ $got == "$want" ]] || fail "--version: '$got', config.h: '$want'"
+	[[ -f $dir/config.log ]] || skip "no config.log in $dir"
+	# configure's summary: "features: ..." and one yes/no line each
+	summary=$(sed -n '/^sockcat .* configured:$/,/^  features:/p' "$dir/config.log")
+	[[ -n $summary ]] || fail "no configure summary in $dir/config.log"
+	[[ $(sed -n 's/^  features: *//p' <<<"$summary") == "$got" ]] ||
+		fail "summary features differ from --version's '$got'"
+	local -A name=([accept4]=accept4 [splice]=splice
+		['abstract UNIX']=abstract-unix [SCTP]=sctp [OpenSSL]=openssl)
+	local key val
+	for key in "${!name[@]}"; do
+		val=$(sed -nE "s/^  $key: +([a-z]+)\$/\\1/p" <<<"$summary")
+		[[ $val == yes || $val == no ]] || fail "summary has no '$key: yes|no' line"
+		if [[ $val == yes ]]; then
+			[[ " $got " == *" ${name[$key]} "* ]] ||
+				fail "configure found $key, --version does not list ${name[$key]}"
+		else
+			[[ " $got " != *" ${name[$key]} "* ]] ||
+				fail "configure did not find $key, --version lists ${name[$key]}"
+		fi
+	done
+	loop=$(sed -nE 's/^  event loop: +([a-z]+)$/\1/p' <<<"$summary")
+	[[ $("$SOCKCAT" --version | sed -n 's/^event loop: //p') == "$loop" ]] ||
+		fail "event loop: configure says $loop"
+	if [[ $loop == epoll ]]; then
+		[[ " $got " == *" epoll "* ]] || fail "epoll loop, but not in the features"
+	else
+		[[ " $got " != *" epoll "* ]] || fail "poll loop, but epoll in the features"
+	fi
+}
+
+# --- long options in real runs --------------------------------------------
+
+# bg_long NAME IN ARGS... : sockcat ARGS (long options only) in the
+# background, stdin from IN, output in NAME.out and NAME.err; sets BG_PID.
+bg_long() {
+	local name=$1 in=$2 d=$BATS_TEST_TMPDIR
+	shift 2
+	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" "$@" <"$in" >"$d/$name.out" \
+		2>"$d/$name.err" 3>&- &
+	BG_PID=$!
+	track "$BG_PID"
+}
+
+@test "long options: --listen --keep-open --verbose --numeric, --source --source-port --quit-after-eof --no-stdin --wait" {
+	local d=$BATS_TEST_TMPDIR port sport
+	# the server's stdin stays open (no EOF goes to its clients)
+	feeder_start "$d/srv.in"
+	bg_long srv "$d/srv.in" --listen --keep-open --verbose --numeric \
+		--port-file "$d/port" 127.0.0.1 0
+	wait_for "$d/port" '^[0-9]+$'
+	port=$(<"$d/port")
+	# --verbose: the Listening line
+	wait_for "$d/srv.err" "^Listening on 127\\.0\\.0\\.1 $port\$"
+	sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf 'first\n' >"$d/in1"
+	# --quit-after-eof 0: ends once its EOF is sent, the server still open
+	SC_TIMEOUT=10 run -0 --separate-stderr sc --numeric --source 127.0.0.2 \
+		--source-port "$sport" --quit-after-eof 0 127.0.0.1 "$port" <"$d/in1"
+	# --source and --source-port: the server saw that address and port
+	wait_for "$d/srv.err" "^Connection received on 127\\.0\\.0\\.2 $sport\$"
+	wait_for "$d/srv.out" '^first$'
+	# --keep-open: a second client is served; --no-stdin: nothing of its
+	# stdin is sent; --wait: it ends when idle, with 0
+	printf 'never sent\n' >"$d/in2"
+	SC_TIMEOUT=10 run -0 --separate-stderr sc --no-stdin --wait 300ms 127.0.0.1 "$port" <"$d/in2"
+	assert_output ''
+	wait_until 10 eval '[ "$(grep -c "^Connection received on " "$d/srv.err")" -eq 2 ]'
+	kill -0 "$BG_PID"
+	printf 'first\n' | cmp - "$d/srv.out"
+	# --numeric: no name lookup
+	run -3 --separate-stderr sc --numeric localhost "$port" </dev/null
+	[[ $stderr == *'-n forbids name lookups'* ]]
+}
+
+@test "long options: --unix and --udp, listening and connecting" {
+	local d=$BATS_TEST_TMPDIR port
+	sockdir
+	# --listen --unix / --unix
+	bg_long usrv /dev/null --verbose --listen --unix "$SOCKDIR/s"
+	wait_for "$d/usrv.err" "^Listening on $SOCKDIR/s\$"
+	printf 'over unix\n' >"$d/u.in"
+	run -0 --separate-stderr sc --unix "$SOCKDIR/s" <"$d/u.in"
+	wait_exit "$BG_PID"
+	((WAIT_STATUS == 0))
+	cmp "$d/u.in" "$d/usrv.out"
+	# --udp --listen / --udp
+	bg_long dsrv /dev/null --verbose --udp --listen 127.0.0.1 0
+	local dsrv=$BG_PID
+	wait_for "$d/dsrv.err" '^Bound on 127\.0\.0\.1 [0-9]+$'
+	port=$(sed -En 's/^Bound on 127\.0\.0\.1 ([0-9]+)$/\1/p' "$d/dsrv.err")
+	printf 'one datagram\n' >"$d/d.in"
+	run -0 --separate-stderr sc --udp --quit-after-eof 200ms 127.0.0.1 "$port" <"$d/d.in"
+	wait_until 10 has_size "$d/dsrv.out" 13
+	cmp "$d/d.in" "$d/dsrv.out"
+	# it is a datagram socket: ss shows it as UDP
+	ss -Haun "sport = :$port" | grep -q "127.0.0.1:$port"
+	kill "$dsrv"
+}
