@@ -34,7 +34,7 @@ load helpers
 
 setup_file() {
 	PAYLOAD=$BATS_FILE_TMPDIR/payload
-	make_payload "$PAYLOAD" $((16 * 1024 * 1024))
+	make_payload "$PAYLOAD" $((64 * 1024 * 1024))
 	export PAYLOAD
 }
 
@@ -83,7 +83,7 @@ need_openbsd_nc() {
 
 # --- sockcat -l, peer connects ------------------------------------------
 
-@test "TCP: socat client uploads 16 MiB to sockcat -l" {
+@test "TCP: socat client uploads 64 MiB to sockcat -l" {
 	need_cmd socat
 	start_server srv -l 127.0.0.1 0
 	run -0 peer socat -u "FILE:$PAYLOAD" "TCP4:127.0.0.1:$SRV_PORT"
@@ -92,7 +92,7 @@ need_openbsd_nc() {
 	cmp "$PAYLOAD" "$BATS_TEST_TMPDIR/srv.out"
 }
 
-@test "TCP: nc -N client uploads 16 MiB to sockcat -l" {
+@test "TCP: nc -N client uploads 64 MiB to sockcat -l" {
 	need_openbsd_nc
 	start_server srv -l 127.0.0.1 0
 	run -0 io "$PAYLOAD" /dev/null peer nc -N 127.0.0.1 "$SRV_PORT"
@@ -101,7 +101,7 @@ need_openbsd_nc() {
 	cmp "$PAYLOAD" "$BATS_TEST_TMPDIR/srv.out"
 }
 
-@test "TCP: sockcat -l sends 16 MiB to a socat client" {
+@test "TCP: sockcat -l sends 64 MiB to a socat client" {
 	need_cmd socat
 	local got=$BATS_TEST_TMPDIR/got
 	SRV_IN=$PAYLOAD start_server srv -l 127.0.0.1 0
@@ -111,7 +111,7 @@ need_openbsd_nc() {
 	cmp "$PAYLOAD" "$got"
 }
 
-@test "TCP: sockcat -l sends 16 MiB to an nc client" {
+@test "TCP: sockcat -l sends 64 MiB to an nc client" {
 	need_openbsd_nc
 	local got=$BATS_TEST_TMPDIR/got
 	SRV_IN=$PAYLOAD start_server srv -l 127.0.0.1 0
@@ -123,7 +123,7 @@ need_openbsd_nc() {
 
 # --- peer listens, sockcat connects -------------------------------------
 
-@test "TCP: sockcat client uploads 16 MiB to a socat listener" {
+@test "TCP: sockcat client uploads 64 MiB to a socat listener" {
 	need_cmd socat
 	peer_bg peer socat -d -d -u TCP4-LISTEN:0,bind=127.0.0.1 STDOUT
 	socat_port peer
@@ -133,7 +133,7 @@ need_openbsd_nc() {
 	cmp "$PAYLOAD" "$BATS_TEST_TMPDIR/peer.out"
 }
 
-@test "TCP: sockcat client downloads 16 MiB from a socat listener" {
+@test "TCP: sockcat client downloads 64 MiB from a socat listener" {
 	need_cmd socat
 	local got=$BATS_TEST_TMPDIR/got
 	PEER_IN=$PAYLOAD peer_bg peer socat -d -d -u STDIN TCP4-LISTEN:0,bind=127.0.0.1
@@ -144,7 +144,7 @@ need_openbsd_nc() {
 	[ "$WAIT_STATUS" -eq 0 ]
 }
 
-@test "TCP: sockcat client uploads 16 MiB to an nc listener" {
+@test "TCP: sockcat client uploads 64 MiB to an nc listener" {
 	need_openbsd_nc
 	peer_bg peer nc -d -n -v -l 127.0.0.1 0
 	nc_port peer
@@ -154,7 +154,7 @@ need_openbsd_nc() {
 	cmp "$PAYLOAD" "$BATS_TEST_TMPDIR/peer.out"
 }
 
-@test "TCP: sockcat -d client downloads 16 MiB from an nc -N listener" {
+@test "TCP: sockcat -d client downloads 64 MiB from an nc -N listener" {
 	need_openbsd_nc
 	local got=$BATS_TEST_TMPDIR/got
 	# -d: nc -l would quit on our FIN before sending everything (see top).
@@ -168,7 +168,7 @@ need_openbsd_nc() {
 
 # --- UNIX stream --------------------------------------------------------
 
-@test "UNIX: socat UNIX-CONNECT uploads 16 MiB to sockcat -l -U" {
+@test "UNIX: socat UNIX-CONNECT uploads 64 MiB to sockcat -l -U" {
 	need_cmd socat
 	sockdir
 	start_server srv -l -U "$SOCKDIR/s"
@@ -178,7 +178,7 @@ need_openbsd_nc() {
 	cmp "$PAYLOAD" "$BATS_TEST_TMPDIR/srv.out"
 }
 
-@test "UNIX: nc -U uploads 16 MiB to sockcat -l -U" {
+@test "UNIX: nc -U uploads 64 MiB to sockcat -l -U" {
 	need_openbsd_nc
 	sockdir
 	start_server srv -l -U "$SOCKDIR/s"
@@ -188,7 +188,7 @@ need_openbsd_nc() {
 	cmp "$PAYLOAD" "$BATS_TEST_TMPDIR/srv.out"
 }
 
-@test "UNIX: nc -U downloads 16 MiB from sockcat -l -U" {
+@test "UNIX: nc -U downloads 64 MiB from sockcat -l -U" {
 	need_openbsd_nc
 	local got=$BATS_TEST_TMPDIR/got
 	sockdir
@@ -199,7 +199,7 @@ need_openbsd_nc() {
 	cmp "$PAYLOAD" "$got"
 }
 
-@test "UNIX: sockcat -U client uploads 16 MiB to socat UNIX-LISTEN" {
+@test "UNIX: sockcat -U client uploads 64 MiB to socat UNIX-LISTEN" {
 	need_cmd socat
 	sockdir
 	peer_bg peer socat -u "UNIX-LISTEN:$SOCKDIR/s" STDOUT
@@ -210,7 +210,7 @@ need_openbsd_nc() {
 	cmp "$PAYLOAD" "$BATS_TEST_TMPDIR/peer.out"
 }
 
-@test "UNIX: sockcat -U client downloads 16 MiB from socat UNIX-LISTEN" {
+@test "UNIX: sockcat -U client downloads 64 MiB from socat UNIX-LISTEN" {
 	need_cmd socat
 	local got=$BATS_TEST_TMPDIR/got
 	sockdir
@@ -224,11 +224,11 @@ need_openbsd_nc() {
 
 # --- IPv6 ---------------------------------------------------------------
 
-@test "IPv6: 16 MiB each way at once between sockcat -l ::1 and a socat client" {
+@test "IPv6: 64 MiB each way at once between sockcat -l ::1 and a socat client" {
 	need_cmd socat
 	need_ipv6
 	local d=$BATS_TEST_TMPDIR
-	make_payload "$d/up" $((16 * 1024 * 1024))
+	make_payload "$d/up" $((64 * 1024 * 1024))
 	SRV_IN=$PAYLOAD start_server srv -l ::1 0
 	run -0 io "$d/up" "$d/down" peer socat -t 10 STDIO "TCP6:[::1]:$SRV_PORT"
 	wait_exit "$SRV_PID"
@@ -237,7 +237,7 @@ need_openbsd_nc() {
 	cmp "$PAYLOAD" "$d/down"
 }
 
-@test "IPv6: sockcat client uploads 16 MiB to a socat TCP6-LISTEN on ::1" {
+@test "IPv6: sockcat client uploads 64 MiB to a socat TCP6-LISTEN on ::1" {
 	need_cmd socat
 	need_ipv6
 	peer_bg peer socat -d -d -u "TCP6-LISTEN:0,bind=[::1]" STDOUT
@@ -255,7 +255,7 @@ need_openbsd_nc() {
 	local d=$BATS_TEST_TMPDIR
 	make_payload "$d/req" $((1024 * 1024))
 	# The reply starts with the request's size, which the responder can
-	# only know after our EOF, then 16 MiB.
+	# only know after our EOF, then 64 MiB.
 	{ wc -c <"$d/req" && cat "$PAYLOAD"; } >"$d/want"
 	# shellcheck disable=SC2016 # expanded by the responder's sh
 	HC_REQ=$d/req.got peer_bg peer socat -d -d -t 10 TCP4-LISTEN:0,bind=127.0.0.1 \
@@ -315,7 +315,7 @@ half_close_server() {
 
 # --- ncat ---------------------------------------------------------------
 
-@test "ncat: --send-only client uploads 16 MiB to sockcat -l" {
+@test "ncat: --send-only client uploads 64 MiB to sockcat -l" {
 	need_cmd ncat
 	start_server srv -l 127.0.0.1 0
 	run -0 io "$PAYLOAD" /dev/null peer ncat --send-only 127.0.0.1 "$SRV_PORT"
@@ -324,7 +324,7 @@ half_close_server() {
 	cmp "$PAYLOAD" "$BATS_TEST_TMPDIR/srv.out"
 }
 
-@test "ncat: --recv-only client downloads 16 MiB from sockcat -l" {
+@test "ncat: --recv-only client downloads 64 MiB from sockcat -l" {
 	need_cmd ncat
 	local got=$BATS_TEST_TMPDIR/got
 	SRV_IN=$PAYLOAD start_server srv -l 127.0.0.1 0
@@ -334,7 +334,7 @@ half_close_server() {
 	cmp "$PAYLOAD" "$got"
 }
 
-@test "ncat: sockcat -U client uploads 16 MiB to ncat -l -U --recv-only" {
+@test "ncat: sockcat -U client uploads 64 MiB to ncat -l -U --recv-only" {
 	need_cmd ncat
 	sockdir
 	peer_bg peer ncat -l -U --recv-only "$SOCKDIR/s"
@@ -345,7 +345,7 @@ half_close_server() {
 	cmp "$PAYLOAD" "$BATS_TEST_TMPDIR/peer.out"
 }
 
-@test "ncat: sockcat -U client downloads 16 MiB from ncat -l -U --send-only" {
+@test "ncat: sockcat -U client downloads 64 MiB from ncat -l -U --send-only" {
 	need_cmd ncat
 	local got=$BATS_TEST_TMPDIR/got
 	sockdir
