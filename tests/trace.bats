@@ -493,3 +493,285 @@ sockcat: connect to 127.0.0.1 port $c2 (tcp): Connection refused"
 	assert_equal "$output" ""
 	[[ ! -e /nonexistent-dir ]]
 }
+
+# --- 6. listening options, more modes ----------------------------------------
+
+# tr_result FILE CALL [N] : the descriptor the Nth (default first) CALL
+# line (socket, accept4) of the trace FILE returned.
+tr_result() {
+	sed -En "s/^[0-9.]+ $2\\(.*\\) = ([0-9]+)( .*)?\$/\\1/p" "$1" | sed -n "${3:-1}p"
+}
+
+# tr_has FILE REGEX : the trace FILE has a line "TIME REGEX" (extended,
+# anchored at both ends); shows the trace if not.
+tr_has() {
+	grep -Eq -- "^[0-9]+\\.[0-9]{6} $2\$" "$1" ||
+		fail "no line /$2/ in the trace:"$'\n'"$(cat "$1")"
+}
+
+# tr_count FILE REGEX : how many lines "TIME REGEX" the trace FILE has.
+tr_count() {
+	grep -Ec -- "^[0-9]+\\.[0-9]{6} $2\$" "$1" || true
+}
+
+# tr_sum FILE CALL FD : the sum of the results of CALL(FD, ...) lines
+# (the bytes of every send or recv on FD).
+tr_sum() {
+	awk -v c="$2($3," '
+		index($2, c) == 1 && $(NF - 1) == "=" && $NF > 0 { s += $NF }
+		END { print s + 0 }' "$1"
+}
+
+# stop_srv : SIGTERM to the server, which ends with 143 (its trace is
+# then complete).
+stop_srv() {
+	kill -TERM "$SRV_PID"
+	wait_exit "$SRV_PID"
+	((WAIT_STATUS == 143)) || fail "server exit $WAIT_STATUS: $(cat "$D/srv.err")"
+}
+
+@test "trace: listeners set SO_REUSEADDR (once, before bind) and never SO_REUSEPORT unless asked" {
+	local args fd
+	need_ipv6
+	for args in "-l 127.0.0.1 0" "-l ::1 0" "-l 0" "-l -k 127.0.0.1 0" \
+	    "-l -k --echo 127.0.0.1 0" "-u -l 127.0.0.1 0" "-u -l -k 127.0.0.1 0"; do
+		rm -f "$D/srv.tr"
+		# shellcheck disable=SC2086 # the words of args
+		start_server srv $args --trace="$D/srv.tr"
+		stop_srv
+		fd=$(tr_result "$D/srv.tr" socket)
+		[[ -n $fd ]] || fail "$args: no socket() in the trace"
+		(($(tr_count "$D/srv.tr" "setsockopt\\($fd, SOL_SOCKET, SO_REUSEADDR, 1\\) = 0") == 1)) ||
+			fail "$args: not one SO_REUSEADDR:"$'\n'"$(cat "$D/srv.tr")"
+		# before the bind
+		awk '/ bind\(/ { exit 1 } /SO_REUSEADDR, 1\) = 0$/ { exit 0 }' "$D/srv.tr" ||
+			fail "$args: SO_REUSEADDR after bind:"$'\n'"$(cat "$D/srv.tr")"
+		! grep -q SO_REUSEPORT "$D/srv.tr" ||
+			fail "$args: SO_REUSEPORT set:"$'\n'"$(cat "$D/srv.tr")"
+	done
+	# the check above would see it: --reuseport does show
+	rm -f "$D/srv.tr"
+	start_server srv -l --reuseport --trace="$D/srv.tr" 127.0.0.1 0
+	stop_srv
+	fd=$(tr_result "$D/srv.tr" socket)
+	tr_has "$D/srv.tr" "setsockopt\\($fd, SOL_SOCKET, SO_REUSEPORT, 1\\) = 0"
+}
+
+@test "trace: a listener with no host: one dual-stack socket on [::], an IPv4 client shown as [::ffff:127.0.0.1]" {
+	local fd cfd cport
+	need_ipv6
+	start_server srv -l --trace="$D/srv.tr" 0
+	run -0 sc 127.0.0.1 "$SRV_PORT" <<<"four"
+	wait_exit "$SRV_PID"
+	((WAIT_STATUS == 0))
+	cport=$(sed -En 's/^Connection received on 127\.0\.0\.1 ([0-9]+)$/\1/p' "$D/srv.err")
+	[[ -n $cport ]]
+	fd=$(tr_result "$D/srv.tr" socket)
+	(($(tr_count "$D/srv.tr" 'socket\(.*') == 1))
+	tr_has "$D/srv.tr" "socket\\(AF_INET6, SOCK_STREAM\\|SOCK_CLOEXEC, IPPROTO_TCP\\) = $fd"
+	tr_has "$D/srv.tr" "setsockopt\\($fd, IPPROTO_IPV6, IPV6_V6ONLY, 0\\) = 0"
+	tr_has "$D/srv.tr" "bind\\($fd, \\[::\\]:0\\) = 0"
+	tr_has "$D/srv.tr" "getsockname\\($fd\\) = 0 \\[::\\]:$SRV_PORT"
+	cfd=$(tr_result "$D/srv.tr" accept4)
+	tr_has "$D/srv.tr" "accept4\\($fd, \\.\\.\\.\\) = $cfd \\[::ffff:127\\.0\\.0\\.1\\]:$cport"
+	fd_lifecycle "$D/srv.tr"
+}
+
+# client_a NAME : a client of the server at $SRV_PORT whose stdin the test
+# holds open (feed_eof ends it); output in $D/NAME.{out,err}; sets A_PID.
+client_a() {
+	feeder_start "$D/$1.in"
+	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" 127.0.0.1 "$SRV_PORT" \
+		<"$D/$1.in" >"$D/$1.out" 2>"$D/$1.err" 3>&- &
+	A_PID=$!
+	track "$A_PID"
+	wait_until 10 count_lines "$D/srv.tr" '^[0-9.]+ accept4\(' 1
+}
+
+# hub_session HANDLER : a -k HANDLER server (--broker, --chat) with
+# clients A (held open) and B (sends "two\n" and its EOF); B's line
+# reaches A; then A ends and the server is stopped. Sets FA, FB: the
+# server's descriptors for A and B.
+hub_session() {
+	start_server srv -l -k "$1" --trace="$D/srv.tr" 127.0.0.1 0
+	client_a a
+	printf 'two\n' >"$D/b.in"
+	run -0 io "$D/b.in" "$D/b.out" sc 127.0.0.1 "$SRV_PORT"
+	wait_for "$D/a.out" 'two$'
+	feed_eof
+	wait_exit "$A_PID"
+	((WAIT_STATUS == 0))
+	wait_until 10 count_lines "$D/srv.tr" '^[0-9.]+ close\(' 2
+	stop_srv
+	FA=$(tr_result "$D/srv.tr" accept4 1)
+	FB=$(tr_result "$D/srv.tr" accept4 2)
+	[[ -n $FA && -n $FB && $FA != "$FB" ]]
+	fd_lifecycle "$D/srv.tr"
+}
+
+@test "trace: --broker: what B sends is one recv on B's socket and one send on A's, none back to B" {
+	hub_session --broker
+	tr_has "$D/srv.tr" "recv\\($FB, 65536, MSG_DONTWAIT\\) = 4"
+	tr_has "$D/srv.tr" "send\\($FA, 4, MSG_DONTWAIT\\|MSG_NOSIGNAL\\) = 4"
+	(($(tr_count "$D/srv.tr" "send\\($FB, .*") == 0))
+	tr_has "$D/srv.tr" "recv\\($FB, 65536, MSG_DONTWAIT\\) = 0"
+	printf 'two\n' | cmp - "$D/a.out"
+	[[ ! -s $D/b.out ]]
+	# the bytes sent on each socket are what its client received
+	(($(tr_sum "$D/srv.tr" send "$FA") == $(stat -c %s "$D/a.out")))
+}
+
+@test "trace: --chat: notices and the prefixed line are sends on the clients' sockets, byte for byte" {
+	hub_session --chat
+	tr_has "$D/srv.tr" "recv\\($FB, 65536, MSG_DONTWAIT\\) = 4"
+	# "<user2> two\n" to A
+	grep -qx '<user2> two' "$D/a.out"
+	tr_has "$D/srv.tr" "send\\($FA, 12, MSG_DONTWAIT\\|MSG_NOSIGNAL\\) = 12"
+	(($(tr_sum "$D/srv.tr" send "$FA") == $(stat -c %s "$D/a.out")))
+	(($(tr_sum "$D/srv.tr" send "$FB") == $(stat -c %s "$D/b.out")))
+	[[ -s $D/b.out ]]	# B got the already-connected notice
+}
+
+@test "trace: --forward: the second socket's connect to the target, data both ways, both closed" {
+	local fc ft
+	start_server tgt -l -k --echo 127.0.0.1 0
+	local tport=$SRV_PORT
+	start_server srv -l -k --forward "127.0.0.1:$tport" --trace="$D/srv.tr" 127.0.0.1 0
+	printf 'through\n' >"$D/in"
+	run -0 io "$D/in" "$D/out" sc 127.0.0.1 "$SRV_PORT"
+	cmp "$D/in" "$D/out"
+	wait_until 10 count_lines "$D/srv.tr" '^[0-9.]+ close\(' 2
+	stop_srv
+	fc=$(tr_result "$D/srv.tr" accept4)
+	ft=$(tr_result "$D/srv.tr" socket 2)
+	[[ -n $fc && -n $ft ]]
+	tr_has "$D/srv.tr" "socket\\(AF_INET, SOCK_STREAM\\|SOCK_CLOEXEC, IPPROTO_TCP\\) = $ft"
+	tr_has "$D/srv.tr" "connect\\($ft, 127\\.0\\.0\\.1:$tport\\) = -1 EINPROGRESS \\(Operation now in progress\\)"
+	tr_has "$D/srv.tr" "getsockopt\\($ft, SOL_SOCKET, SO_ERROR\\) = 0 \\[0\\]"
+	tr_has "$D/srv.tr" "recv\\($fc, 65536, MSG_DONTWAIT\\) = 8"
+	tr_has "$D/srv.tr" "send\\($ft, 8, MSG_DONTWAIT\\|MSG_NOSIGNAL\\) = 8"
+	tr_has "$D/srv.tr" "recv\\($ft, 65536, MSG_DONTWAIT\\) = 8"
+	tr_has "$D/srv.tr" "send\\($fc, 8, MSG_DONTWAIT\\|MSG_NOSIGNAL\\) = 8"
+	# the client's EOF passed on to the target
+	tr_has "$D/srv.tr" "shutdown\\($ft, SHUT_WR\\) = 0"
+	fd_lifecycle "$D/srv.tr"
+}
+
+# udp_port_of N : the port of the Nth "Connection received on" line of
+# srv.err.
+udp_port_of() {
+	sed -En 's/^Connection received on 127\.0\.0\.1 ([0-9]+)$/\1/p' "$D/srv.err" | sed -n "$1p"
+}
+
+@test "trace: -u -l: one datagram socket, bound, connected to its one peer, the datagram received" {
+	local fd cport
+	start_server srv -u -l --trace="$D/srv.tr" 127.0.0.1 0
+	run -0 sc -u -q 0.2 127.0.0.1 "$SRV_PORT" <<<"one"
+	wait_until 10 has_size "$D/srv.out" 4
+	wait_for "$D/srv.err" '^Connection received on '
+	cport=$(udp_port_of 1)
+	stop_srv
+	fd=$(tr_result "$D/srv.tr" socket)
+	(($(tr_count "$D/srv.tr" 'socket\(.*') == 1))
+	tr_has "$D/srv.tr" "socket\\(AF_INET, SOCK_DGRAM\\|SOCK_CLOEXEC, IPPROTO_UDP\\) = $fd"
+	tr_has "$D/srv.tr" "bind\\($fd, 127\\.0\\.0\\.1:0\\) = 0"
+	tr_has "$D/srv.tr" "connect\\($fd, 127\\.0\\.0\\.1:$cport\\) = 0"
+	tr_has "$D/srv.tr" "recvmsg\\($fd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\) = 4 127\\.0\\.0\\.1:$cport"
+	(($(tr_count "$D/srv.tr" '(listen|accept4?)\(.*') == 0))
+	fd_lifecycle "$D/srv.tr"
+}
+
+@test "trace: -u -l -k: one socket for two peers, never connected, a recvmsg from each" {
+	local fd c1 c2
+	start_server srv -u -l -k --trace="$D/srv.tr" 127.0.0.1 0
+	run -0 sc -u -q 0.2 127.0.0.1 "$SRV_PORT" <<<"one"
+	wait_until 10 has_size "$D/srv.out" 4
+	run -0 sc -u -q 0.2 127.0.0.1 "$SRV_PORT" <<<"two"
+	wait_until 10 has_size "$D/srv.out" 8
+	wait_until 10 count_lines "$D/srv.err" '^Connection received on ' 2
+	c1=$(udp_port_of 1)
+	c2=$(udp_port_of 2)
+	stop_srv
+	fd=$(tr_result "$D/srv.tr" socket)
+	(($(tr_count "$D/srv.tr" 'socket\(.*') == 1))
+	tr_has "$D/srv.tr" "recvmsg\\($fd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\) = 4 127\\.0\\.0\\.1:$c1"
+	tr_has "$D/srv.tr" "recvmsg\\($fd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\) = 4 127\\.0\\.0\\.1:$c2"
+	(($(tr_count "$D/srv.tr" '(connect|listen|accept4?)\(.*') == 0))
+	printf 'one\ntwo\n' | cmp - "$D/srv.out"
+	fd_lifecycle "$D/srv.tr"
+}
+
+@test "trace: --unix-dgram -l: a UNIX datagram socket bound on the path, no listen, the datagram received" {
+	local fd
+	sockdir
+	start_server srv --unix-dgram -l --trace="$D/srv.tr" "$SOCKDIR/s"
+	run -0 sc --unix-dgram -q 0.2 "$SOCKDIR/s" <<<"one"
+	wait_until 10 has_size "$D/srv.out" 4
+	stop_srv
+	fd=$(tr_result "$D/srv.tr" socket)
+	tr_has "$D/srv.tr" "socket\\(AF_UNIX, SOCK_DGRAM\\|SOCK_CLOEXEC, 0\\) = $fd"
+	tr_has "$D/srv.tr" "bind\\($fd, $SOCKDIR/s\\) = 0"
+	tr_has "$D/srv.tr" "recvmsg\\($fd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\) = 4( .*)?"
+	(($(tr_count "$D/srv.tr" '(listen|accept4?)\(.*') == 0))
+	fd_lifecycle "$D/srv.tr"
+}
+
+@test "trace: -U --seqpacket -l: listen, accept4, the message and the EOF as recvmsg" {
+	local fd cfd
+	sockdir
+	start_server srv -U --seqpacket -l --trace="$D/srv.tr" "$SOCKDIR/s"
+	run -0 sc -U --seqpacket "$SOCKDIR/s" <<<"one"
+	wait_exit "$SRV_PID"
+	((WAIT_STATUS == 0))
+	printf 'one\n' | cmp - "$D/srv.out"
+	fd=$(tr_result "$D/srv.tr" socket)
+	cfd=$(tr_result "$D/srv.tr" accept4)
+	tr_has "$D/srv.tr" "socket\\(AF_UNIX, SOCK_SEQPACKET\\|SOCK_CLOEXEC, 0\\) = $fd"
+	tr_has "$D/srv.tr" "bind\\($fd, $SOCKDIR/s\\) = 0"
+	tr_has "$D/srv.tr" "listen\\($fd, 128\\) = 0"
+	tr_has "$D/srv.tr" "accept4\\($fd, \\.\\.\\.\\) = $cfd( .*)?"
+	tr_has "$D/srv.tr" "recvmsg\\($cfd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\) = 4( .*)?"
+	tr_has "$D/srv.tr" "recvmsg\\($cfd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\) = 0( .*)?"
+	fd_lifecycle "$D/srv.tr"
+}
+
+@test "trace: --retry 2 against a closed port: three sockets, three refused connects, three closes" {
+	local port
+	port=$(closed_port)
+	run -4 --separate-stderr sc --retry 2 --retry-wait 100ms --trace="$D/cli.tr" 127.0.0.1 "$port" </dev/null
+	(($(tr_count "$D/cli.tr" 'socket\(AF_INET, SOCK_STREAM\|SOCK_CLOEXEC, IPPROTO_TCP\) = [0-9]+') == 3))
+	(($(tr_count "$D/cli.tr" "connect\\([0-9]+, 127\\.0\\.0\\.1:$port\\) = -1 EINPROGRESS \\(Operation now in progress\\)") == 3))
+	(($(tr_count "$D/cli.tr" 'getsockopt\([0-9]+, SOL_SOCKET, SO_ERROR\) = 0 \[Connection refused\]') == 3))
+	(($(tr_count "$D/cli.tr" 'close\([0-9]+\) = 0') == 3))
+	(($(wc -l <"$D/cli.tr") == 12))
+	fd_lifecycle "$D/cli.tr"
+}
+
+@test "trace: --reconnect: a new socket and connect for each connection, the old one closed first" {
+	local n
+	# each connection: the child echoes one line, exits; the server closes
+	start_server srv -l -k -c 'head -n 1' 127.0.0.1 0
+	feeder_start "$D/cli.in"
+	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" -v --reconnect --retry-wait 100ms \
+		--trace="$D/cli.tr" 127.0.0.1 "$SRV_PORT" <"$D/cli.in" >"$D/cli.out" 2>"$D/cli.err" 3>&- &
+	local cli=$!
+	track "$cli"
+	feed 'one\n'
+	wait_for "$D/cli.out" '^one$'
+	wait_until 10 count_lines "$D/cli.err" '^Connection to .* succeeded!$' 2
+	feed 'two\n'
+	wait_for "$D/cli.out" '^two$'
+	wait_until 10 count_lines "$D/cli.err" '^Connection to .* succeeded!$' 3
+	feed_eof
+	wait_exit "$cli"
+	((WAIT_STATUS == 0)) || fail "client exit $WAIT_STATUS: $(cat "$D/cli.err")"
+	printf 'one\ntwo\n' | cmp - "$D/cli.out"
+	n=$(grep -c '^Connection to .* succeeded!$' "$D/cli.err")
+	((n == 3))
+	(($(tr_count "$D/cli.tr" 'socket\(AF_INET, SOCK_STREAM\|SOCK_CLOEXEC, IPPROTO_TCP\) = [0-9]+') == n))
+	(($(tr_count "$D/cli.tr" "connect\\([0-9]+, 127\\.0\\.0\\.1:$SRV_PORT\\) = -1 EINPROGRESS \\(Operation now in progress\\)") == n))
+	(($(tr_count "$D/cli.tr" 'getsockopt\([0-9]+, SOL_SOCKET, SO_ERROR\) = 0 \[0\]') == n))
+	# each connection's socket is closed before the next is made
+	fd_lifecycle "$D/cli.tr"
+	awk '/ socket\(/ { if (open) exit 1; open = 1 } / close\(/ { open = 0 }' "$D/cli.tr"
+}
