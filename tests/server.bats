@@ -1067,3 +1067,30 @@ EOF
 	wait_until 10 fd_is "$spid" "$before"
 	kill -0 "$SRV_PID"
 }
+
+# --- --allow/--deny with a host name -----------------------------------------
+
+# need_localhost : skip unless "localhost" is 127.0.0.1 (and not
+# 127.0.0.2) in /etc/hosts, so that it resolves without DNS.
+need_localhost() {
+	grep -Eq '^127\.0\.0\.1[[:space:]]+([^#]*[[:space:]])?localhost([[:space:]]|$)' /etc/hosts ||
+		skip "/etc/hosts does not map localhost to 127.0.0.1"
+	! grep -Eq '^127\.0\.0\.2[[:space:]]+([^#]*[[:space:]])?localhost([[:space:]]|$)' /etc/hosts ||
+		skip "/etc/hosts maps localhost to 127.0.0.2 too"
+}
+
+@test "--deny localhost refuses 127.0.0.1 and admits 127.0.0.2; --allow localhost the reverse" {
+	need_localhost
+	serve deny /dev/null -l -k --echo --deny localhost 127.0.0.1 0
+	refused 127.0.0.1 "$SRV_PORT"
+	wait_for "$D/deny.err" '^Connection denied on 127\.0\.0\.1 [0-9]+: not allowed \(--allow, --deny\)$'
+	admitted 127.0.0.1 "$SRV_PORT" -s 127.0.0.2
+	wait_for "$D/deny.err" '^Connection received on 127\.0\.0\.2 [0-9]+$'
+	run -1 grep 'denied on 127\.0\.0\.2' "$D/deny.err"
+
+	serve allow /dev/null -l -k --echo --allow localhost 127.0.0.1 0
+	admitted 127.0.0.1 "$SRV_PORT"
+	refused 127.0.0.1 "$SRV_PORT" -s 127.0.0.2
+	wait_for "$D/allow.err" '^Connection denied on 127\.0\.0\.2 [0-9]+: not allowed \(--allow, --deny\)$'
+	run -1 grep 'denied on 127\.0\.0\.1' "$D/allow.err"
+}
