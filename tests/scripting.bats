@@ -692,3 +692,218 @@ udp_hold() {
 	usage_row '\-\-retry|--reconnect' --reconnect -l 127.0.0.1 0
 	rows_done
 }
+
+# --- -z: service names, parallel probes, timeouts, -r --------------------------
+
+# need_netns : skip unless unshare -n (a private network namespace) works.
+need_netns() {
+	unshare -n true 2>/dev/null ||
+		skip "unshare -n (a private network namespace) is not permitted here"
+}
+
+# netns_start : a private network namespace, held by a sleeping process
+# under timeout (tracked), with lo up; NS_PID names it for in_ns. Nothing
+# in it can reach beyond its own loopback.
+netns_start() {
+	need_netns
+	timeout -k 2 "$SC_TIMEOUT" unshare -n sleep "$SC_TIMEOUT" </dev/null 3>&- &
+	track $!
+	wait_until 10 ns_ready $!
+	nsenter -t "$NS_PID" -n ip link set lo up
+}
+
+# ns_ready PID : the child of PID (unshare, become sleep) is in a network
+# namespace of its own; sets NS_PID to it.
+ns_ready() {
+	NS_PID=$(pgrep -P "$1" | head -n 1)
+	[[ -n $NS_PID && $(readlink "/proc/$NS_PID/ns/net") != "$(readlink /proc/self/ns/net)" ]]
+}
+
+# in_ns CMD... : CMD in the namespace of netns_start.
+in_ns() {
+	nsenter -t "$NS_PID" -n "$@"
+}
+
+# need_services NAME/PORT... : skip unless /etc/services (getent) names
+# each PORT/tcp NAME.
+need_services() {
+	local s
+	for s in "$@"; do
+		[[ $(getent services "${s#*/}/tcp" | awk '{ print $1; exit }') == "${s%/*}" ]] ||
+			skip "no service ${s%/*} on ${s#*/}/tcp in /etc/services"
+	done
+}
+
+@test "-z: service names (http, ssh), a range of names (ssh-http), the [tcp/http] label of an open port" {
+	need_services ssh/22 http/80 ftp/21
+	netns_start
+	# in the namespace, port 80 is ours: a listener there, 22 closed
+	rm -f "$D/ns.port"
+	in_ns timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" -l -k --port-file "$D/ns.port" 127.0.0.1 80 \
+		</dev/null >/dev/null 2>"$D/ns.err" 3>&- &
+	track $!
+	wait_exists "$D/ns.port"
+	run -0 --separate-stderr in_ns timeout 10 "$SOCKCAT" -z -v 127.0.0.1 ssh,http
+	printf '%s\n' 'sockcat: connect to 127.0.0.1 port 22 (tcp): Connection refused' \
+		'Connection to 127.0.0.1 80 port [tcp/http] succeeded!' >"$D/want"
+	printf '%s\n' "$stderr" | diff -u "$D/want" -
+	run -1 --separate-stderr in_ns timeout 10 "$SOCKCAT" -z -v 127.0.0.1 ssh ftp
+	assert_equal "$stderr" 'sockcat: connect to 127.0.0.1 port 22 (tcp): Connection refused
+sockcat: connect to 127.0.0.1 port 21 (tcp): Connection refused'
+	# ssh-http is 22-80: 59 lines in order, only 80 open
+	run -0 --separate-stderr in_ns timeout 10 "$SOCKCAT" -z -v 127.0.0.1 ssh-http
+	{
+		for ((p = 22; p < 80; p++)); do
+			printf 'sockcat: connect to 127.0.0.1 port %d (tcp): Connection refused\n' "$p"
+		done
+		echo 'Connection to 127.0.0.1 80 port [tcp/http] succeeded!'
+	} >"$D/want"
+	printf '%s\n' "$stderr" | diff -u "$D/want" -
+}
+
+@test "-z: a service name that has a dash in it (ftp-data) is that service, not a range" {
+	need_services ftp-data/20
+	netns_start
+	rm -f "$D/ns.port"
+	in_ns timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" -l -k --port-file "$D/ns.port" 127.0.0.1 20 \
+		</dev/null >/dev/null 2>"$D/ns.err" 3>&- &
+	track $!
+	wait_exists "$D/ns.port"
+	# a connect to it takes the name as a port, as it should
+	run -0 --separate-stderr in_ns timeout 10 "$SOCKCAT" -v -d 127.0.0.1 ftp-data </dev/null
+	assert_equal "$stderr" 'Connection to 127.0.0.1 20 port [tcp/ftp-data] succeeded!'
+	# and so must the scan
+	run -0 --separate-stderr in_ns timeout 10 "$SOCKCAT" -z -v 127.0.0.1 ftp-data
+	assert_equal "$stderr" 'Connection to 127.0.0.1 20 port [tcp/ftp-data] succeeded!'
+}
+
+# max_open TRACE : the largest number of sockets open at once in TRACE
+# (made by socket(), not yet closed).
+max_open() {
+	awk '
+		/ socket\(.*\) = [0-9]+$/ { open[$NF] = 1; n++; if (n > max) max = n }
+		/ close\([0-9]+\) = 0$/ { fd = $2; sub(/^close\(/, "", fd); sub(/\)$/, "", fd)
+			if (fd in open) { delete open[fd]; n-- } }
+		END { print max + 0 }' "$1"
+}
+
+@test "--scan-parallel N: never more than N probes in flight (from the trace)" {
+	local n list
+	hold_ports closed closed 40
+	list=$(IFS=,; echo "${HELD[*]}")
+	for n in 1 3 10; do
+		run -1 --separate-stderr sc -z --scan-parallel "$n" --trace="$D/scan$n.tr" 127.0.0.1 "$list"
+		(($(grep -c ' socket(' "$D/scan$n.tr") == 40)) ||
+			fail "--scan-parallel $n: not 40 sockets"
+		(($(grep -c ' close(' "$D/scan$n.tr") == 40))
+		# the bound is reached (all start at once, up to N) and kept
+		assert_equal "$(max_open "$D/scan$n.tr")" "$n"
+	done
+	# the default (32) lets more run at once than 10
+	run -1 --separate-stderr sc -z --trace="$D/scan.tr" 127.0.0.1 "$list"
+	assert_equal "$(max_open "$D/scan.tr")" 32
+}
+
+# BACKLOG_PY PORTFILE : a TCP listener on 127.0.0.1 whose accept queue is
+# full (listen(0), filled by connections of its own), so that SYNs to it
+# are dropped and a connect never completes; its port to PORTFILE, then
+# it lives until killed.
+BACKLOG_PY='
+import os, socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+port = s.getsockname()[1]
+held = [socket.create_connection(("127.0.0.1", port), timeout=5)]
+for _ in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    held.append(c)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % port)
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(60)
+'
+
+@test "-z --connect-timeout: a probe that cannot complete times out, the scan goes on and ends" {
+	local bp
+	rm -f "$D/backlog.port"
+	py_bg backlog "$BACKLOG_PY" "$D/backlog.port"
+	wait_exists "$D/backlog.port"
+	bp=$(cat "$D/backlog.port")
+	start_server open -k -l 127.0.0.1 0
+	SC_TIMEOUT=10 run -0 --separate-stderr sc -z -v --connect-timeout 300ms \
+		127.0.0.1 "$bp,$SRV_PORT"
+	printf '%s\n' "sockcat: connect to 127.0.0.1 port $bp (tcp): Connection timed out" \
+		"$(open_line "$SRV_PORT")" >"$D/want"
+	printf '%s\n' "$stderr" | diff -u "$D/want" -
+	# alone: nothing open, exit 1; -w sets the probe's timeout too
+	SC_TIMEOUT=10 run -1 --separate-stderr sc -z -v -w 300ms 127.0.0.1 "$bp"
+	assert_equal "$stderr" "sockcat: connect to 127.0.0.1 port $bp (tcp): Connection timed out"
+}
+
+@test "-z -r -v over 200 closed ports: each reported once, not in ascending order" {
+	local -a ports got
+	hold_ports closed closed 200
+	mapfile -t ports < <(printf '%s\n' "${HELD[@]}" | sort -n)
+	run -1 --separate-stderr sc -z -r -v 127.0.0.1 "$(IFS=,; echo "${ports[*]}")"
+	mapfile -t got < <(sed -En 's/^sockcat: connect to 127\.0\.0\.1 port ([0-9]+) \(tcp\): Connection refused$/\1/p' <<<"$stderr")
+	assert_equal "${#got[@]}" 200
+	# the same ports, each once
+	assert_equal "$(printf '%s\n' "${got[@]}" | sort -n | tr '\n' ' ')" "${ports[*]} "
+	# A uniform shuffle of 200 ports comes out ascending with probability
+	# 1/200! (about 1e-375): never, in any number of runs.
+	[[ "${got[*]}" != "${ports[*]}" ]] || fail "-r scanned the ports in ascending order"
+	# without -r: ascending, as given (so the check above can tell)
+	run -1 --separate-stderr sc -z -v 127.0.0.1 "$(IFS=,; echo "${ports[*]}")"
+	mapfile -t got < <(sed -En 's/^sockcat: connect to 127\.0\.0\.1 port ([0-9]+) \(tcp\): Connection refused$/\1/p' <<<"$stderr")
+	assert_equal "${got[*]}" "${ports[*]}"
+}
+
+# --- --reconnect over TCP, the --retry-wait default ---------------------------
+
+@test "--reconnect (TCP): the server goes away, a new one comes on the same port, stdin goes on to it" {
+	# -d: the servers never send an end of file of their own
+	start_server s1 -d -l 127.0.0.1 0
+	local s1=$SRV_PID port=$SRV_PORT
+	feeder_start "$D/fifo"
+	bg_sc cli "$D/fifo" -v --reconnect --retry-wait 100ms 127.0.0.1 "$port"
+	local cli=$BG_PID
+	feed 'one\n'
+	wait_until 10 has_size "$D/s1.out" 4
+	kill -TERM "$s1"
+	wait_exit "$s1"
+	wait_for "$D/cli.err" '^Reconnecting again in 0\.100 s$'
+	# written while no server is there
+	feed 'two\n'
+	# the same port: the test had it from the kernel for s1 (in theory
+	# someone else could take it in between)
+	start_server s2 -d -l 127.0.0.1 "$port"
+	[ "$SRV_PORT" -eq "$port" ]
+	local s2=$SRV_PID
+	wait_until 10 has_size "$D/s2.out" 4
+	feed 'three\n'
+	wait_until 10 has_size "$D/s2.out" 10
+	feed_eof
+	wait_exit "$cli" 10 || fail "the client did not end after its stdin's EOF: $(cat "$D/cli.err")"
+	[ "$WAIT_STATUS" -eq 0 ]
+	wait_exit "$s2"
+	[ "$WAIT_STATUS" -eq 0 ]
+	[ "$(cat "$D/s1.out")" = one ]
+	printf 'two\nthree\n' | cmp - "$D/s2.out"
+	[ "$(grep -cFx "$(open_line "$port")" "$D/cli.err")" -eq 2 ]
+}
+
+@test "--retry-wait defaults to 1 s: the -v line says 'Connecting again in 1.000 s'" {
+	sockdir
+	local p=$SOCKDIR/none
+	SC_TIMEOUT=10 run -4 --separate-stderr sc -v --retry 1 -U "$p" </dev/null
+	assert_output ''
+	assert_equal "$stderr" "sockcat: connect to $p (unix): No such file or directory
+Connecting again in 1.000 s
+sockcat: connect to $p (unix): No such file or directory"
+}

@@ -546,3 +546,41 @@ STATS_RE='^Stats: sent ([0-9]+) bytes in ([0-9]+) chunks, received ([0-9]+) byte
 	# nothing but the updates and the final newline
 	[ "$(tr -d '\r' <"$D/err" | grep -c '')" -eq 1 ]
 }
+
+# --- --hex-dump: the connection id of a server's clients ----------------------
+
+@test "--hex-dump of a -k server: the second client is conn 2, its offsets from 0" {
+	start_server srv -l -k --hex-dump="$D/dump" 127.0.0.1 0
+	run -0 sc 127.0.0.1 "$SRV_PORT" <<<"one"
+	wait_until 10 has_size "$D/srv.out" 4
+	run -0 sc 127.0.0.1 "$SRV_PORT" <<<"two"
+	wait_until 10 has_size "$D/srv.out" 8
+	kill "$SRV_PID"
+	wait_exit "$SRV_PID"
+	printf '%s\n' \
+		'< conn 1 offset 0 length 4 at S.SSSs' \
+		'00000000  6f 6e 65 0a                                       |one.|' \
+		'< conn 2 offset 0 length 4 at S.SSSs' \
+		'00000000  74 77 6f 0a                                       |two.|' >"$D/want"
+	mask_times "$D/dump" | diff -u "$D/want" -
+}
+
+@test "--hex-dump of a -u -l -k server: the second UDP peer is conn 2, its offsets from 0" {
+	local c1 c2
+	start_server srv -u -l -k --hex-dump="$D/dump" 127.0.0.1 0
+	run -0 sc -u -q 0.2 127.0.0.1 "$SRV_PORT" <<<"one"
+	wait_until 10 has_size "$D/srv.out" 4
+	run -0 sc -u -q 0.2 127.0.0.1 "$SRV_PORT" <<<"two"
+	wait_until 10 has_size "$D/srv.out" 8
+	kill "$SRV_PID"
+	wait_exit "$SRV_PID"
+	c1=$(sed -En 's/^Connection received on 127\.0\.0\.1 ([0-9]+)$/\1/p' "$D/srv.err" | sed -n 1p)
+	c2=$(sed -En 's/^Connection received on 127\.0\.0\.1 ([0-9]+)$/\1/p' "$D/srv.err" | sed -n 2p)
+	[[ -n $c1 && -n $c2 && $c1 != "$c2" ]]
+	printf '%s\n' \
+		"< conn 1 offset 0 length 4 at S.SSSs from 127.0.0.1:$c1" \
+		'00000000  6f 6e 65 0a                                       |one.|' \
+		"< conn 2 offset 0 length 4 at S.SSSs from 127.0.0.1:$c2" \
+		'00000000  74 77 6f 0a                                       |two.|' >"$D/want"
+	mask_times "$D/dump" | diff -u "$D/want" -
+}
