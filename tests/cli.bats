@@ -89,6 +89,12 @@ hold_fifo() {
 	usage_row '^sockcat: unknown option --bogus$'		--bogus 127.0.0.1 9
 	usage_row '^sockcat: unknown option --bogus$'		--bogus=1 127.0.0.1 9
 	usage_row '^sockcat: unknown option --listenx$'		--listenx 127.0.0.1 9
+	usage_row '^sockcat: option --no is ambiguous \(--no-stdin, --no-mcast-loop, --no-shutdown, --nodelay, --no-v6only\)$' \
+	    --no 127.0.0.1 9
+	usage_row '^sockcat: option --no-s is ambiguous \(--no-stdin, --no-shutdown\)$' \
+	    --no-s=1 127.0.0.1 9
+	usage_row '^sockcat: option --sourc is ambiguous \(--source-port, --source\)$' \
+	    --sourc 192.0.2.1 127.0.0.1 9
 	usage_row 'option -q requires an argument'		127.0.0.1 9 -q
 	usage_row 'option -w requires an argument'		127.0.0.1 9 -w
 	usage_row 'option -s requires an argument'		127.0.0.1 9 -s
@@ -187,6 +193,9 @@ hold_fifo() {
 	usage_row '--send-only .*-d'			--send-only -d 127.0.0.1 9
 	usage_row '--send-only .*-d'			--no-stdin --send-only 127.0.0.1 9
 	usage_row '-N and --no-shutdown'		-N --no-shutdown 127.0.0.1 9
+	usage_row '^sockcat: --recv-only and --no-shutdown cannot be used together$' \
+	    --recv-only --no-shutdown 127.0.0.1 9
+	usage_row '--recv-only and --no-shutdown'	--no-shutdown -l --recv-only 192.0.2.1 0
 	usage_row '-k requires -l'			-k 127.0.0.1 9
 	usage_row '-k requires -l'			--keep-open -U "$p"
 	usage_row '--port-file requires -l'		--port-file "$pf" 127.0.0.1 9
