@@ -409,3 +409,47 @@ table_long_opts() {
 	done
 	((${#missing[@]} == 0)) || fail "not in $comp: ${missing[*]}"
 }
+
+# complete LINE : what the bash completion offers at the end of LINE, one
+# per line, with the words split as readline splits them ('=' breaks a
+# word) and bash-completion's own helpers loaded.
+complete_line() {
+	local bc=/usr/share/bash-completion/bash_completion
+	[[ -r $bc ]] || fail "$bc missing: install bash-completion"
+	(cd "$BATS_TEST_TMPDIR" && bash -c '
+		source "$1"
+		source "$2"
+		COMP_LINE=$3
+		COMP_POINT=${#COMP_LINE}
+		read -ra COMP_WORDS <<<"${COMP_LINE//=/ = }"
+		[[ $COMP_LINE == *[\ =] ]] && COMP_WORDS+=("")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_sockcat sockcat "${COMP_WORDS[COMP_CWORD]}" \
+		    "${COMP_WORDS[COMP_CWORD - 1]}"
+		printf "%s\n" "${COMPREPLY[@]}" | sort' _ "$bc" \
+	    "$SC_SRCDIR/completions/sockcat" "$1")
+}
+
+@test "the bash completion offers the values of --trace-format=, --progress=, and files after --trace=, --hex-dump=" {
+	: >"$BATS_TEST_TMPDIR/trace.out"
+	: >"$BATS_TEST_TMPDIR/tx.dump"
+	run -0 complete_line 'sockcat --trace-format='
+	assert_output $'json\ntext'
+	run -0 complete_line 'sockcat --trace --trace-format=j'
+	assert_output 'json'
+	run -0 complete_line 'sockcat --trace-format t'
+	assert_output 'text'
+	run -0 complete_line 'sockcat --progress='
+	assert_output $'always\nauto'
+	run -0 complete_line 'sockcat --progress=al'
+	assert_output 'always'
+	run -0 complete_line 'sockcat --trace=tr'
+	assert_output 'trace.out'
+	run -0 complete_line 'sockcat --hex-dump=t'
+	assert_output $'trace.out\ntx.dump'
+	run -0 complete_line 'sockcat -l --framing=l'
+	assert_output $'len32\nline'
+	# without '=' the word after --trace is an operand, not its file
+	run -0 complete_line 'sockcat --trace -U tr'
+	assert_output 'trace.out'
+}
