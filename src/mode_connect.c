@@ -50,10 +50,10 @@ connect_again(struct sc_loop *loop, struct sc_timer *t, void *arg)
 
 /*
  * A connect failed for good, or the connection ended: with --retry and
- * --reconnect, try again after --retry-wait. Returns true if it will.
+ * --reconnect, is another attempt due? Counts the failed attempts.
  */
 static bool
-connect_retry(struct connect_run *run, bool failed)
+connect_retry_due(struct connect_run *run, bool failed)
 {
 	struct sc_server	*srv = &run->srv;
 	const struct sc_opts	*o = srv->s.o;
@@ -65,11 +65,20 @@ connect_retry(struct connect_run *run, bool failed)
 	if (!failed && (!o->reconnect || (srv->s.local.rd_eof &&
 	    srv->s.stdin_buf.len == 0)))
 		return false;
+	return true;
+}
+
+/* Try again after --retry-wait. */
+static void
+connect_retry(struct connect_run *run, bool failed)
+{
+	struct sc_server	*srv = &run->srv;
+	const struct sc_opts	*o = srv->s.o;
+
 	log_verbose(1, "%s again in %.3f s", failed ? "Connecting" :
 	    "Reconnecting", (double)o->retry_wait_ms / 1000.0);
 	loop_timer_start(srv->s.loop, &run->again, o->retry_wait_ms,
 	    connect_again, run);
-	return true;
 }
 
 /* The connection is over (srv->on_done): reconnect, or end. */
@@ -78,7 +87,9 @@ connect_ended(struct sc_server *srv)
 {
 	struct connect_run	*run = (struct connect_run *)(void *)srv;
 
-	if (!connect_retry(run, false))
+	if (connect_retry_due(run, false))
+		connect_retry(run, false);
+	else
 		loop_break(srv->s.loop);
 }
 
@@ -120,12 +131,19 @@ connect_done(struct sc_connector *cn, int fd, const struct sc_error *e,
 	struct sc_error		 err;
 	const struct sockaddr	*sa;
 	socklen_t		 len;
+	bool			 again;
 
 	if (fd == -1) {
-		/* Earlier addresses failing is news only with -v. */
-		if (final || log_level() >= 1)
+		/*
+		 * Earlier addresses and attempts failing is news only with
+		 * -v; without it, only the failure that ends sockcat.
+		 */
+		again = final && connect_retry_due(run, true);
+		if ((final && !again) || log_level() >= 1)
 			log_warn_error(e);
-		if (final && !connect_retry(run, true)) {
+		if (again)
+			connect_retry(run, true);
+		else if (final) {
 			srv->s.status = e->exit;
 			loop_break(srv->s.loop);
 		}

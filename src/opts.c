@@ -455,6 +455,9 @@ opts_conflicts(struct opts_state *st, struct sc_opts *o)
 	if (st->shutdown_given && o->no_shutdown)
 		return opts_error(st,
 		    "-N and --no-shutdown cannot be used together");
+	if (o->recv_only && o->no_shutdown)
+		return opts_error(st,
+		    "--recv-only and --no-shutdown cannot be used together");
 	if (o->keep_open && !listen)
 		return opts_error(st, "-k requires -l");
 	if (o->port_file != NULL && !listen)
@@ -626,11 +629,36 @@ opts_takes_no_arg(const char *w)
 	return found == 1 && noarg;
 }
 
+/*
+ * Is the long option w ("--name") a prefix of several options, none of them
+ * exactly w? Then list them, in the table's order, into buf.
+ */
+static bool
+opts_ambiguous(const char *w, char *buf, size_t size)
+{
+	const struct option	*o;
+	size_t			 n = strlen(w + 2), len = 0;
+	int			 found = 0;
+
+	buf[0] = '\0';
+	for (o = opts_table; o->name != NULL; o++) {
+		if (strncmp(o->name, w + 2, n) != 0)
+			continue;
+		if (o->name[n] == '\0')
+			return false;
+		if (len < size)
+			len += (size_t)snprintf(buf + len, size - len, "%s--%s",
+			    found > 0 ? ", " : "", o->name);
+		found++;
+	}
+	return found > 1;
+}
+
 static enum sc_opts_result
 opts_getopt_error(struct opts_state *st, int ch, char **argv)
 {
 	const char	*a = argv[optind - 1];
-	char		 w[80];
+	char		 w[80], cand[512];
 
 	if (strncmp(a, "--", 2) == 0)
 		opts_written(argv, w, sizeof(w));
@@ -641,6 +669,9 @@ opts_getopt_error(struct opts_state *st, int ch, char **argv)
 	else if (strncmp(a, "--", 2) == 0 && strchr(a, '=') != NULL &&
 	    opts_takes_no_arg(w))
 		opts_error(st, "option %s takes no argument", w);
+	else if (strncmp(a, "--", 2) == 0 && opts_ambiguous(w, cand,
+	    sizeof(cand)))
+		opts_error(st, "option %s is ambiguous (%s)", w, cand);
 	else
 		opts_error(st, "unknown option %s", w);
 	return SC_OPTS_ERROR;

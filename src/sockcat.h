@@ -400,6 +400,7 @@ bool	 trace_on(void);
 void	 trace_call(const char *, const char *const [], int, long long, int,
 	    const char *);
 const char *trace_addr(const struct sockaddr *, socklen_t, char *, size_t);
+const char *trace_errno(int, char *, size_t);
 ssize_t	 sys_read(int, void *, size_t);
 ssize_t	 sys_write(int, const void *, size_t);
 int	 sys_shutdown(int, int);

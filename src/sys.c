@@ -348,7 +348,7 @@ optval(int level, int name, const void *val, socklen_t len, char *buf)
 	}
 	memcpy(&v, val, sizeof(v));
 	if (o != NULL && o->type == SC_OPT_ERRNO && v != 0)
-		(void)snprintf(buf, ARG, "%s", strerror(v));
+		(void)trace_errno(v, buf, ARG);
 	else
 		(void)snprintf(buf, ARG, "%d", v);
 	return buf;

@@ -44,8 +44,10 @@ struct sc_taps {
 	bool		 failed;
 };
 
+/* Open the file of option opt; an error names both. */
 static int
-tap_open(const char *file, bool append, int *fd, struct sc_error *err)
+tap_open(const char *opt, const char *file, bool append, int *fd,
+    struct sc_error *err)
 {
 	*fd = -1;
 	if (file == NULL)
@@ -53,7 +55,7 @@ tap_open(const char *file, bool append, int *fd, struct sc_error *err)
 	*fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC |
 	    (append ? O_APPEND : O_TRUNC), 0644);
 	if (*fd == -1) {
-		error_set(err, SC_EXIT_FAIL, errno, "%s", file);
+		error_set(err, SC_EXIT_FAIL, errno, "%s %s", opt, file);
 		return -1;
 	}
 	return 0;
@@ -81,15 +83,17 @@ taps_new(struct sc_loop *loop, const struct sc_opts *o, struct sc_error *err)
 	if (o->hex_dump) {
 		if (o->hex_file == NULL)
 			t->hex = stderr;
-		else if (tap_open(o->hex_file, o->append_output, &fd,
-		    err) == -1 || (t->hex = fdopen(fd, "a")) == NULL)
+		else if (tap_open("--hex-dump", o->hex_file,
+		    o->append_output, &fd, err) == -1 ||
+		    (t->hex = fdopen(fd, "a")) == NULL)
 			goto fail;
 	}
-	if (tap_open(o->output, o->append_output, &t->out_both, err) == -1 ||
-	    tap_open(o->output_recv, o->append_output, &t->out_recv,
+	if (tap_open("-o", o->output, o->append_output, &t->out_both,
 	    err) == -1 ||
-	    tap_open(o->output_sent, o->append_output, &t->out_sent,
-	    err) == -1)
+	    tap_open("--output-received", o->output_recv, o->append_output,
+	    &t->out_recv, err) == -1 ||
+	    tap_open("--output-sent", o->output_sent, o->append_output,
+	    &t->out_sent, err) == -1)
 		goto fail;
 	t->progress = o->progress == SC_PROGRESS_ALWAYS ||
 	    (o->progress == SC_PROGRESS_AUTO && isatty(STDERR_FILENO));

@@ -2,12 +2,15 @@
  * --trace: every socket call, as sys.c makes it, written as a C-like line
  * with its arguments and result, or as one JSON object per line.
  *
- *	0.000412 connect(5, 127.0.0.1:9) = -1 ECONNREFUSED (Connection refused)
+ *	0.000412 connect(5, 127.0.0.1:9) = -1 EINPROGRESS (Operation now in progress)
  *	{"time":0.000412,"call":"connect","args":["5","127.0.0.1:9"],
- *	 "result":-1,"errno":"ECONNREFUSED","error":"Connection refused"}
+ *	 "result":-1,"errno":"EINPROGRESS","error":"Operation now in progress"}
+ *	0.000520 getsockopt(5, SOL_SOCKET, SO_ERROR) = 0 [ECONNREFUSED (Connection refused)]
+ *	{"time":0.000520,"call":"getsockopt","args":["5","SOL_SOCKET","SO_ERROR"],
+ *	 "result":0,"errno":null,"returned":"ECONNREFUSED"}
  *
  * Times are seconds since sockcat started. What a call returned besides
- * its result (an address, an option's value) follows the result.
+ * its result (an address, an option's value in [ ]) follows the result.
  *
  * Copyright (c) 2026 The sockcat authors. ISC license; see COPYING.
  */
@@ -116,6 +119,40 @@ errno_name(int e, char *buf, size_t size)
 }
 
 /*
+ * An errno value that a call returned as data (SO_ERROR): its name and
+ * message in the text form, its name alone in JSON, for tools to match.
+ */
+const char *
+trace_errno(int e, char *buf, size_t size)
+{
+	char	 eb[16];
+
+	if (trace_json)
+		(void)snprintf(buf, size, "%s", errno_name(e, eb, sizeof(eb)));
+	else
+		(void)snprintf(buf, size, "%s (%s)", errno_name(e, eb,
+		    sizeof(eb)), strerror(e));
+	return buf;
+}
+
+/* In JSON, what else a call returned, without the text form's [ ]. */
+static void
+json_returned(const char *extra)
+{
+	size_t	 n = strlen(extra);
+	char	 buf[256];
+
+	if (n >= 2 && n < sizeof(buf) + 2 && extra[0] == '[' &&
+	    extra[n - 1] == ']') {
+		memcpy(buf, extra + 1, n - 2);
+		buf[n - 2] = '\0';
+		extra = buf;
+	}
+	(void)fputs(",\"returned\":", trace_fp);
+	json_string(extra);
+}
+
+/*
  * One call: its name, its arguments as text, its result, the errno it
  * set (when result is -1), and what else it returned (extra, or NULL).
  */
@@ -145,10 +182,8 @@ trace_call(const char *call, const char *const args[], int nargs,
 			json_string(strerror(errnum));
 		} else
 			(void)fputs("null", trace_fp);
-		if (extra != NULL) {
-			(void)fputs(",\"returned\":", trace_fp);
-			json_string(extra);
-		}
+		if (extra != NULL)
+			json_returned(extra);
 		(void)fputs("}\n", trace_fp);
 		return;
 	}

@@ -89,6 +89,12 @@ hold_fifo() {
 	usage_row '^sockcat: unknown option --bogus$'		--bogus 127.0.0.1 9
 	usage_row '^sockcat: unknown option --bogus$'		--bogus=1 127.0.0.1 9
 	usage_row '^sockcat: unknown option --listenx$'		--listenx 127.0.0.1 9
+	usage_row '^sockcat: option --no is ambiguous \(--no-stdin, --no-mcast-loop, --no-shutdown, --nodelay, --no-v6only\)$' \
+	    --no 127.0.0.1 9
+	usage_row '^sockcat: option --no-s is ambiguous \(--no-stdin, --no-shutdown\)$' \
+	    --no-s=1 127.0.0.1 9
+	usage_row '^sockcat: option --sourc is ambiguous \(--source-port, --source\)$' \
+	    --sourc 192.0.2.1 127.0.0.1 9
 	usage_row 'option -q requires an argument'		127.0.0.1 9 -q
 	usage_row 'option -w requires an argument'		127.0.0.1 9 -w
 	usage_row 'option -s requires an argument'		127.0.0.1 9 -s
@@ -187,6 +193,9 @@ hold_fifo() {
 	usage_row '--send-only .*-d'			--send-only -d 127.0.0.1 9
 	usage_row '--send-only .*-d'			--no-stdin --send-only 127.0.0.1 9
 	usage_row '-N and --no-shutdown'		-N --no-shutdown 127.0.0.1 9
+	usage_row '^sockcat: --recv-only and --no-shutdown cannot be used together$' \
+	    --recv-only --no-shutdown 127.0.0.1 9
+	usage_row '--recv-only and --no-shutdown'	--no-shutdown -l --recv-only 192.0.2.1 0
 	usage_row '-k requires -l'			-k 127.0.0.1 9
 	usage_row '-k requires -l'			--keep-open -U "$p"
 	usage_row '--port-file requires -l'		--port-file "$pf" 127.0.0.1 9
@@ -637,4 +646,48 @@ bg_long() {
 	# it is a datagram socket: ss shows it as UDP
 	ss -Haun "sport = :$port" | grep -q "127.0.0.1:$port"
 	kill "$dsrv"
+}
+
+# complete LINE : what the bash completion offers at the end of LINE, one
+# per line, with the words split as readline splits them ('=' breaks a
+# word) and bash-completion's own helpers loaded.
+complete_line() {
+	local bc=/usr/share/bash-completion/bash_completion
+	[[ -r $bc ]] || fail "$bc missing: install bash-completion"
+	(cd "$BATS_TEST_TMPDIR" && bash -c '
+		source "$1"
+		source "$2"
+		COMP_LINE=$3
+		COMP_POINT=${#COMP_LINE}
+		read -ra COMP_WORDS <<<"${COMP_LINE//=/ = }"
+		[[ $COMP_LINE == *[\ =] ]] && COMP_WORDS+=("")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_sockcat sockcat "${COMP_WORDS[COMP_CWORD]}" \
+		    "${COMP_WORDS[COMP_CWORD - 1]}"
+		printf "%s\n" "${COMPREPLY[@]}" | sort' _ "$bc" \
+	    "$SC_SRCDIR/completions/sockcat" "$1")
+}
+
+@test "the bash completion offers the values of --trace-format=, --progress=, and files after --trace=, --hex-dump=" {
+	: >"$BATS_TEST_TMPDIR/trace.out"
+	: >"$BATS_TEST_TMPDIR/tx.dump"
+	run -0 complete_line 'sockcat --trace-format='
+	assert_output $'json\ntext'
+	run -0 complete_line 'sockcat --trace --trace-format=j'
+	assert_output 'json'
+	run -0 complete_line 'sockcat --trace-format t'
+	assert_output 'text'
+	run -0 complete_line 'sockcat --progress='
+	assert_output $'always\nauto'
+	run -0 complete_line 'sockcat --progress=al'
+	assert_output 'always'
+	run -0 complete_line 'sockcat --trace=tr'
+	assert_output 'trace.out'
+	run -0 complete_line 'sockcat --hex-dump=t'
+	assert_output $'trace.out\ntx.dump'
+	run -0 complete_line 'sockcat -l --framing=l'
+	assert_output $'len32\nline'
+	# without '=' the word after --trace is an operand, not its file
+	run -0 complete_line 'sockcat --trace -U tr'
+	assert_output 'trace.out'
 }

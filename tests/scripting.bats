@@ -418,8 +418,8 @@ telnet_session() {
 	[ "$(grep -c '^Connecting again in 0\.100 s$' <<<"$stderr")" -eq 2 ]
 	[ "${#stderr_lines[@]}" -eq 5 ]
 	run -4 --separate-stderr sc --retry 2 --retry-wait 100ms 127.0.0.1 "$port" </dev/null
-	[ "$(grep -cFx "$(closed_line "$port")" <<<"$stderr")" -ge 1 ]
-	run ! grep -q 'again' <<<"$stderr"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "${stderr_lines[0]}" = "$(closed_line "$port")" ]
 }
 
 # --- --reconnect --------------------------------------------------------------

@@ -39,7 +39,7 @@ load helpers
 # paths replaced.
 mask_trace() {
 	python3 - "$@" <<'EOF'
-import json, re, sys
+import errno, json, os, re, sys
 
 path, subs = sys.argv[1], [a.split("=", 1) for a in sys.argv[2:]]
 line_re = re.compile(r"^(\d+\.\d{6}) (\w+)\((.*)\) = (-?\d+)(.*)$")
@@ -60,13 +60,20 @@ def subst(s):
             s = s.replace(value, name)
     return s
 
+# JSON's "returned" is the value alone: an option's value (getsockopt,
+# ioctl) without the text form's [ ], an SO_ERROR errno by its name.
 def from_json(obj):
     s = "%.6f %s(%s) = %d" % (obj["time"], obj["call"],
                               ", ".join(obj["args"]), obj["result"])
     if obj["result"] == -1:
         s += " %s (%s)" % (obj["errno"], obj["error"])
     if "returned" in obj:
-        s += " " + obj["returned"]
+        r = obj["returned"]
+        if obj["args"][-1:] == ["SO_ERROR"] and r != "0":
+            r = "%s (%s)" % (r, os.strerror(getattr(errno, r)))
+        if obj["call"] in ("getsockopt", "ioctl"):
+            r = "[" + r + "]"
+        s += " " + r
     return s
 
 for raw in open(path):
@@ -347,6 +354,19 @@ teardown() {
 	check_trace "$D/cli.tr" refused.txt PORT="$port"
 }
 
+@test "trace: refused connect in JSON: SO_ERROR's value is the errno name" {
+	local port
+	port=$(closed_port)
+	run -4 --separate-stderr sc --trace="$D/cli.json" --trace-format=json \
+	    127.0.0.1 "$port" </dev/null
+	assert_equal "$stderr" "sockcat: connect to 127.0.0.1 port $port (tcp): Connection refused"
+	json_check "$D/cli.json"
+	(($(wc -l <"$D/cli.json") == 4))
+	grep -q '^{"time":[0-9.]*,"call":"getsockopt","args":\["[0-9]*","SOL_SOCKET","SO_ERROR"\],"result":0,"errno":null,"returned":"ECONNREFUSED"}$' \
+	    "$D/cli.json"
+	check_trace "$D/cli.json" refused.txt PORT="$port"
+}
+
 @test "trace: UDP client sending one datagram and getting the reply matches udp.txt" {
 	local cport
 	start_server srv -u -l --echo 127.0.0.1 0
@@ -374,6 +394,8 @@ teardown() {
 	json_check "$D/cli.json"
 	grep -q '"call":"connect".*"result":-1,"errno":"EINPROGRESS","error":"Operation now in progress"' "$D/cli.json"
 	grep -q '"returned":"127.0.0.1:'"$CPORT"'"' "$D/cli.json"
+	# An option's value without the text form's brackets.
+	grep -q '"call":"getsockopt","args":\["[0-9]*","SOL_SOCKET","SO_ERROR"\],"result":0,"errno":null,"returned":"0"}$' "$D/cli.json"
 	# (call, args, result, errno, error, returned) in order, descriptors
 	# and ports masked: the same lines as the text trace's fixture.
 	check_trace "$D/cli.json" tcp-connect.txt PORT="$PORT" CPORT="$CPORT"
@@ -446,8 +468,8 @@ for l in sys.stdin:
 for g in sorted(re.sub(r"fd\d+", "FD", " ; ".join(g)) for g in groups):
     print(g)' >"$D/scan.groups"
 	diff -u - "$D/scan.groups" <<'EOF'
-T socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = FD ; T connect(FD, 127.0.0.1:CLOSED1) = -1 EINPROGRESS (Operation now in progress) ; T getsockopt(FD, SOL_SOCKET, SO_ERROR) = 0 [Connection refused] ; T close(FD) = 0
-T socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = FD ; T connect(FD, 127.0.0.1:CLOSED2) = -1 EINPROGRESS (Operation now in progress) ; T getsockopt(FD, SOL_SOCKET, SO_ERROR) = 0 [Connection refused] ; T close(FD) = 0
+T socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = FD ; T connect(FD, 127.0.0.1:CLOSED1) = -1 EINPROGRESS (Operation now in progress) ; T getsockopt(FD, SOL_SOCKET, SO_ERROR) = 0 [ECONNREFUSED (Connection refused)] ; T close(FD) = 0
+T socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = FD ; T connect(FD, 127.0.0.1:CLOSED2) = -1 EINPROGRESS (Operation now in progress) ; T getsockopt(FD, SOL_SOCKET, SO_ERROR) = 0 [ECONNREFUSED (Connection refused)] ; T close(FD) = 0
 T socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = FD ; T connect(FD, 127.0.0.1:OPEN) = -1 EINPROGRESS (Operation now in progress) ; T getsockopt(FD, SOL_SOCKET, SO_ERROR) = 0 [0] ; T close(FD) = 0
 EOF
 	# The -v lines, in scan order, agree with the trace.

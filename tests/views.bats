@@ -279,7 +279,7 @@ check_progress() {
 	closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	run -1 --separate-stderr sc --hex-dump=/nonexistent/x 127.0.0.1 "$closed" </dev/null
 	[ -z "$output" ]
-	[ "$stderr" = "sockcat: /nonexistent/x: No such file or directory" ]
+	[ "$stderr" = "sockcat: --hex-dump /nonexistent/x: No such file or directory" ]
 }
 
 # TELNET_PEER_PY PORTFILE RAW RECORD : listens on 127.0.0.1 port 0, sends
@@ -406,28 +406,28 @@ open(sys.argv[3], "wb").write(got)
 	closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	run -1 --separate-stderr sc -o /nonexistent/x 127.0.0.1 "$closed" </dev/null
 	[ -z "$output" ]
-	[ "$stderr" = "sockcat: /nonexistent/x: No such file or directory" ]
+	[ "$stderr" = "sockcat: -o /nonexistent/x: No such file or directory" ]
 
 	run -1 --separate-stderr sc --output-received /nonexistent/x 127.0.0.1 "$closed" </dev/null
-	[ "$stderr" = "sockcat: /nonexistent/x: No such file or directory" ]
+	[ "$stderr" = "sockcat: --output-received /nonexistent/x: No such file or directory" ]
 
 	run -1 --separate-stderr sc --output-sent /nonexistent/x 127.0.0.1 "$closed" </dev/null
-	[ "$stderr" = "sockcat: /nonexistent/x: No such file or directory" ]
+	[ "$stderr" = "sockcat: --output-sent /nonexistent/x: No such file or directory" ]
 
 	mkdir "$D/adir"
 	run -1 --separate-stderr sc -o "$D/adir" 127.0.0.1 "$closed" </dev/null
-	[ "$stderr" = "sockcat: $D/adir: Is a directory" ]
+	[ "$stderr" = "sockcat: -o $D/adir: Is a directory" ]
 
 	: >"$D/plain"
 	run -1 --separate-stderr sc --output-sent "$D/plain/x" 127.0.0.1 "$closed" </dev/null
-	[ "$stderr" = "sockcat: $D/plain/x: Not a directory" ]
+	[ "$stderr" = "sockcat: --output-sent $D/plain/x: Not a directory" ]
 
 	# A read-only directory stops everyone but root (root ignores modes).
 	mkdir "$D/ro"
 	chmod 555 "$D/ro"
 	if ((EUID != 0)); then
 		run -1 --separate-stderr sc -o "$D/ro/x" 127.0.0.1 "$closed" </dev/null
-		[ "$stderr" = "sockcat: $D/ro/x: Permission denied" ]
+		[ "$stderr" = "sockcat: -o $D/ro/x: Permission denied" ]
 		[ ! -e "$D/ro/x" ]
 	fi
 	chmod 755 "$D/ro"
