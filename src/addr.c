@@ -329,7 +329,10 @@ addr_parse_ports(const char *s, const char *proto, uint16_t **ports,
 		}
 		memcpy(item, p, len);
 		item[len] = '\0';
-		if ((dash = strchr(item, '-')) != NULL && dash != item) {
+		/* A service name may have a dash (ftp-data): a name first. */
+		if (addr_parse_port(item, proto, false, &lo, errstr) == 0)
+			hi = lo;
+		else if ((dash = strchr(item, '-')) != NULL && dash != item) {
 			*dash++ = '\0';
 			if (addr_parse_port(item, proto, false, &lo,
 			    errstr) == -1 || addr_parse_port(dash, proto, false,
@@ -339,11 +342,8 @@ addr_parse_ports(const char *s, const char *proto, uint16_t **ports,
 				*errstr = "a range runs backwards";
 				goto fail;
 			}
-		} else if (addr_parse_port(item, proto, false, &lo,
-		    errstr) == -1)
+		} else
 			goto fail;
-		else
-			hi = lo;
 		for (v = lo; v <= hi; v++) {
 			if (*n == cap) {
 				uint16_t	*np;

@@ -763,7 +763,7 @@ udp_port_of() {
 	run -4 --separate-stderr sc --retry 2 --retry-wait 100ms --trace="$D/cli.tr" 127.0.0.1 "$port" </dev/null
 	(($(tr_count "$D/cli.tr" 'socket\(AF_INET, SOCK_STREAM\|SOCK_CLOEXEC, IPPROTO_TCP\) = [0-9]+') == 3))
 	(($(tr_count "$D/cli.tr" "connect\\([0-9]+, 127\\.0\\.0\\.1:$port\\) = -1 EINPROGRESS \\(Operation now in progress\\)") == 3))
-	(($(tr_count "$D/cli.tr" 'getsockopt\([0-9]+, SOL_SOCKET, SO_ERROR\) = 0 \[Connection refused\]') == 3))
+	(($(tr_count "$D/cli.tr" 'getsockopt\([0-9]+, SOL_SOCKET, SO_ERROR\) = 0 \[ECONNREFUSED \(Connection refused\)\]') == 3))
 	(($(tr_count "$D/cli.tr" 'close\([0-9]+\) = 0') == 3))
 	(($(wc -l <"$D/cli.tr") == 12))
 	fd_lifecycle "$D/cli.tr"
