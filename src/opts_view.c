@@ -147,6 +147,7 @@ opts_scan_operands(struct opts_state *st, struct sc_opts *o, int argc,
 	uint16_t	*ports;
 	size_t		 n;
 	const char	*errstr;
+	uint16_t	*np;
 	int		 i;
 
 	if (argc < 2)
@@ -163,12 +164,12 @@ opts_scan_operands(struct opts_state *st, struct sc_opts *o, int argc,
 			free(ports);
 			return opts_error(st, "-z: too many ports");
 		}
-		o->scan_ports = reallocarray(o->scan_ports, o->nscan + n,
-		    sizeof(*ports));
-		if (o->scan_ports == NULL) {
+		np = reallocarray(o->scan_ports, o->nscan + n, sizeof(*np));
+		if (np == NULL) {
 			free(ports);
 			return opts_error(st, "-z: out of memory");
 		}
+		o->scan_ports = np;
 		memcpy(o->scan_ports + o->nscan, ports, n * sizeof(*ports));
 		o->nscan += n;
 		free(ports);
