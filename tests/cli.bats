@@ -275,34 +275,9 @@ hold_fifo() {
 		fail "stderr: $stderr"
 }
 
-# A TCP listener on 127.0.0.1 whose accept queue is full, so that further
-# SYNs are dropped: listen(0) queues one connection (Linux), filled by one
-# connection to itself; a few more non-blocking ones keep SYNs in flight.
-# Writes the port to argv[1] (atomically) and lives until killed (bounded).
-BACKLOG_PY='
-import os, socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0))
-s.listen(0)
-port = s.getsockname()[1]
-held = [socket.create_connection(("127.0.0.1", port), timeout=5)]
-for _ in range(3):
-    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    c.setblocking(False)
-    try:
-        c.connect(("127.0.0.1", port))
-    except BlockingIOError:
-        pass
-    held.append(c)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write("%d\n" % port)
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-time.sleep(float(sys.argv[2]))
-'
-
 @test "exit 5: --connect-timeout against a listener with a full backlog" {
 	local pf=$BATS_TEST_TMPDIR/backlog.port py port
-	python3 -c "$BACKLOG_PY" "$pf" "$SC_TIMEOUT" </dev/null 3>&- &
+	python3 "$SC_FIXTURES/backlog.py" "$pf" "$SC_TIMEOUT" </dev/null 3>&- &
 	py=$!
 	track "$py"
 	wait_for "$pf" '^[0-9]+$'
@@ -412,11 +387,11 @@ table_long_opts() {
 
 # --- -w as a connect timeout, unreachable networks ---------------------------
 
-# backlog_port : BACKLOG_PY in the background (tracked); sets BPORT.
+# backlog_port : fixtures/backlog.py in the background (tracked); sets BPORT.
 backlog_port() {
 	local pf=$BATS_TEST_TMPDIR/backlog.port
 	rm -f "$pf"
-	python3 -c "$BACKLOG_PY" "$pf" "$SC_TIMEOUT" </dev/null 3>&- &
+	python3 "$SC_FIXTURES/backlog.py" "$pf" "$SC_TIMEOUT" </dev/null 3>&- &
 	track $!
 	wait_for "$pf" '^[0-9]+$'
 	BPORT=$(<"$pf")

@@ -484,17 +484,6 @@ for i in range(n):
 print("end", rss())
 '
 
-fd_count() {
-	local fds
-	[[ -d /proc/$1/fd ]] || return 1
-	fds=("/proc/$1/fd/"*)
-	echo "${#fds[@]}"
-}
-
-fd_is() {
-	[[ $(fd_count "$1") -eq $2 ]]
-}
-
 @test "1,500 sequential clients of -e /bin/cat: no descriptor leaked, no zombie, RSS flat" {
 	local spid before mark end
 	# Under AddressSanitizer freed memory waits in a quarantine and would

@@ -253,17 +253,6 @@ Connection closed on 127.0.0.1 $cport"
 
 # --- leaks ---------------------------------------------------------------------
 
-fd_count() {
-	local fds
-	[[ -d /proc/$1/fd ]] || return 1
-	fds=("/proc/$1/fd/"*)
-	echo "${#fds[@]}"
-}
-
-fd_is() {
-	[[ $(fd_count "$1") -eq $2 ]]
-}
-
 @test "3,000 sequential clients through --forward: no descriptor leaked, RSS flat" {
 	local fpid tpid fbefore tbefore mark end
 	start_target -n -l -k --echo 127.0.0.1 0

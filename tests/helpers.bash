@@ -191,6 +191,19 @@ peer_listen() {
 	PEER_PORT=$(cat "$d/$name.port")
 }
 
+# fd_count PID : how many descriptors PID has open.
+fd_count() {
+	local fds
+	[[ -d /proc/$1/fd ]] || return 1
+	fds=("/proc/$1/fd/"*)
+	echo "${#fds[@]}"
+}
+
+# fd_is PID N : PID has N open descriptors.
+fd_is() {
+	[[ $(fd_count "$1") -eq $2 ]]
+}
+
 # sc_child PID : the sockcat process under the timeout wrapper PID.
 sc_child() {
 	local name=${SOCKCAT##*/}

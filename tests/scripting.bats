@@ -804,35 +804,10 @@ max_open() {
 	assert_equal "$(max_open "$D/scan.tr")" 32
 }
 
-# BACKLOG_PY PORTFILE : a TCP listener on 127.0.0.1 whose accept queue is
-# full (listen(0), filled by connections of its own), so that SYNs to it
-# are dropped and a connect never completes; its port to PORTFILE, then
-# it lives until killed.
-BACKLOG_PY='
-import os, socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(0)
-port = s.getsockname()[1]
-held = [socket.create_connection(("127.0.0.1", port), timeout=5)]
-for _ in range(3):
-    c = socket.socket()
-    c.setblocking(False)
-    try:
-        c.connect(("127.0.0.1", port))
-    except BlockingIOError:
-        pass
-    held.append(c)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write("%d\n" % port)
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-time.sleep(60)
-'
-
 @test "-z --connect-timeout: a probe that cannot complete times out, the scan goes on and ends" {
 	local bp
 	rm -f "$D/backlog.port"
-	py_bg backlog "$BACKLOG_PY" "$D/backlog.port"
+	peer_bg backlog python3 "$SC_FIXTURES/backlog.py" "$D/backlog.port"
 	wait_exists "$D/backlog.port"
 	bp=$(cat "$D/backlog.port")
 	start_server open -k -l 127.0.0.1 0

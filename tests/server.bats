@@ -103,18 +103,6 @@ srv_proc() {
 	echo "$p"
 }
 
-fd_count() {
-	local fds
-	[[ -d /proc/$1/fd ]] || return 1
-	fds=("/proc/$1/fd/"*)
-	echo "${#fds[@]}"
-}
-
-# fd_is PID N : PID has N open descriptors.
-fd_is() {
-	[[ $(fd_count "$1") -eq $2 ]]
-}
-
 rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
