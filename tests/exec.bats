@@ -462,28 +462,6 @@ wait"
 
 # --- leaks ---------------------------------------------------------------------
 
-# SEQ_PY PORT PID N MARK : N sequential connections, each sending "x" and
-# reading the echo; prints "mark RSS" after MARK of them and "end RSS" at
-# the end (VmRSS of PID, in kB).
-SEQ_PY='
-import socket, sys
-port, pid, n, mark = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-def rss():
-    for l in open("/proc/%s/status" % pid):
-        if l.startswith("VmRSS:"):
-            return int(l.split()[1])
-for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(b"x")
-    s.shutdown(socket.SHUT_WR)
-    if s.recv(1) != b"x":
-        sys.exit("no echo on connection %d" % i)
-    s.close()
-    if i + 1 == mark:
-        print("mark", rss())
-print("end", rss())
-'
-
 @test "1,500 sequential clients of -e /bin/cat: no descriptor leaked, no zombie, RSS flat" {
 	local spid before mark end
 	# Under AddressSanitizer freed memory waits in a quarantine and would
@@ -493,7 +471,7 @@ print("end", rss())
 	spid=$(sc_child "$SRV_PID")
 	[ -n "$spid" ]
 	before=$(fd_count "$spid")
-	run -0 peer python3 -c "$SEQ_PY" "$SRV_PORT" "$spid" 1500 300
+	run -0 peer python3 "$SC_FIXTURES/seqconn.py" --shut "$SRV_PORT" "$spid" 1500 300
 	mark=$(sed -n 's/^mark //p' <<<"$output")
 	end=$(sed -n 's/^end //p' <<<"$output")
 	((end - mark <= 2048)) || fail "VmRSS grew from $mark kB to $end kB over 1,200 connections"

@@ -265,27 +265,8 @@ Connection closed on 127.0.0.1 $cport"
 	[[ -n $fpid && -n $tpid ]]
 	fbefore=$(fd_count "$fpid")
 	tbefore=$(fd_count "$tpid")
-	run -0 peer python3 - "$FWD_PORT" "$fpid" 3000 500 <<'EOF_PY'
-import socket, sys
-port, pid, n, mark = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-def rss():
-    for l in open("/proc/%s/status" % pid):
-        if l.startswith("VmRSS:"):
-            return int(l.split()[1])
-for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(b"x")
-    s.shutdown(socket.SHUT_WR)
-    if s.recv(1) != b"x":
-        sys.exit("no echo on connection %d" % i)
-    s.settimeout(10)
-    if s.recv(1) != b"":
-        sys.exit("no EOF on connection %d" % i)
-    s.close()
-    if i + 1 == mark:
-        print("mark", rss())
-print("end", rss())
-EOF_PY
+	run -0 peer python3 "$SC_FIXTURES/seqconn.py" --shut --eof "$FWD_PORT" \
+		"$fpid" 3000 500
 	mark=$(sed -n 's/^mark //p' <<<"$output")
 	end=$(sed -n 's/^end //p' <<<"$output")
 	((end - mark <= 2048)) || fail "VmRSS grew from $mark kB to $end kB over 2,500 connections"

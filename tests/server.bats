@@ -1029,24 +1029,7 @@ EOF
 		serve srv /dev/null -l -k --echo 127.0.0.1 0
 	spid=$(srv_proc)
 	before=$(fd_count "$spid")
-	cat >"$D/seq.py" <<'EOF'
-import socket, sys
-port, pid, n, mark = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-def rss():
-    for l in open("/proc/%s/status" % pid):
-        if l.startswith("VmRSS:"):
-            return int(l.split()[1])
-for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(b"x")
-    if s.recv(1) != b"x":
-        sys.exit("no echo on connection %d" % i)
-    s.close()
-    if i + 1 == mark:
-        print("mark", rss())
-print("end", rss())
-EOF
-	run -0 peer python3 "$D/seq.py" "$SRV_PORT" "$spid" 10000 1000
+	run -0 peer python3 "$SC_FIXTURES/seqconn.py" "$SRV_PORT" "$spid" 10000 1000
 	local mark end
 	mark=$(sed -n 's/^mark //p' <<<"$output")
 	end=$(sed -n 's/^end //p' <<<"$output")
