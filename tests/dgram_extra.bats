@@ -1,0 +1,357 @@
+#!/usr/bin/env bats
+# Message sockets (UDP, UNIX datagram, SEQPACKET), the rest: messages too
+# long to send, the -k demultiplexer (--recv-info, message formats, byte
+# counts, a child's environment, a child per peer), UNIX datagram peer
+# credentials, descriptors and credentials passed over message sockets,
+# other senders of a listener without -k, the client's wait for replies,
+# --echo and --forward-unix over UNIX message sockets, UDP socket
+# activation.
+#
+# Independent peers are a small scripted python program written by setup()
+# (dgpeer.py below), which records what it receives, so messages can be
+# counted and compared exactly.
+
+load helpers
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	PEER=$D/dgpeer.py
+	cat >"$PEER" <<'EOF'
+"""A scripted message-socket peer for dgram_extra.bats.
+
+  dgpeer.py [--udp ADDR | --dgram PATH | --seqpacket PATH] [--to DEST]
+            [--portfile FILE] ACTIONS...
+
+--udp binds ADDR port 0 (the port goes to --portfile); --dgram binds the
+UNIX datagram socket to PATH (unbound when PATH is "-"); --seqpacket
+connects to PATH. --to names where send actions go: "HOST:PORT" for UDP,
+a path otherwise. It writes its pid to FILE.pid when --portfile is given.
+Actions, in order:
+
+  send:TEXT        send TEXT as one message
+  sendfile:FILE    send FILE's bytes as one message
+  sendfd:FILE:TEXT send TEXT with a descriptor of FILE (SCM_RIGHTS) and
+                   our credentials (SCM_CREDENTIALS)
+  sndbuf:N         SO_SNDBUFFORCE N (root), so long datagrams can go
+  recv:FILE        receive one message: append its bytes to FILE and its
+                   length, as a line, to FILE.len; remember its sender
+  reply:TEXT       send TEXT to the sender of the last message received
+  drain:FILE       without waiting, record each queued message's length
+  wait:FILE        wait until FILE exists
+  mark:FILE        create FILE
+  pause:SECONDS    sleep: spacing between sends, never synchronisation
+
+Every wait is bounded by --deadline; the peer exits 3 when one expires.
+"""
+import argparse, array, os, socket, struct, sys, time
+
+p = argparse.ArgumentParser()
+g = p.add_mutually_exclusive_group(required=True)
+g.add_argument("--udp")
+g.add_argument("--dgram")
+g.add_argument("--seqpacket")
+p.add_argument("--to")
+p.add_argument("--portfile")
+p.add_argument("--deadline", type=float, default=20.0)
+p.add_argument("actions", nargs="*")
+a = p.parse_args()
+
+if a.udp:
+    s = socket.socket(socket.AF_INET6 if ":" in a.udp else socket.AF_INET,
+                      socket.SOCK_DGRAM)
+    s.bind((a.udp, 0))
+    dest = ((a.to.rpartition(":")[0], int(a.to.rpartition(":")[2]))
+            if a.to else None)
+elif a.dgram:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    if a.dgram != "-":
+        s.bind(a.dgram)
+    dest = a.to
+else:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(a.seqpacket)
+    dest = None
+s.settimeout(a.deadline)
+if a.portfile:
+    with open(a.portfile + ".pid", "w") as f:
+        f.write("%d\n" % os.getpid())
+    with open(a.portfile + ".tmp", "w") as f:
+        f.write("%d\n" % (s.getsockname()[1] if a.udp else 0))
+    os.rename(a.portfile + ".tmp", a.portfile)
+last = None
+
+
+def die(msg):
+    sys.stderr.write("dgpeer: %s\n" % msg)
+    sys.exit(3)
+
+
+def send(data, anc=()):
+    if dest is None and last is None:
+        s.sendmsg([data], list(anc))
+    else:
+        s.sendmsg([data], list(anc), 0, dest if dest is not None else last)
+
+
+for act in a.actions:
+    kind, _, arg = act.partition(":")
+    if kind == "send":
+        send(arg.encode())
+    elif kind == "sendfile":
+        with open(arg, "rb") as f:
+            send(f.read())
+    elif kind == "sendfd":
+        path, _, text = arg.partition(":")
+        fd = os.open(path, os.O_RDONLY)
+        cred = struct.pack("iII", os.getpid(), os.getuid(), os.getgid())
+        send(text.encode(), [
+            (socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd])),
+            (socket.SOL_SOCKET, socket.SCM_CREDENTIALS, cred)])
+        os.close(fd)
+    elif kind == "sndbuf":
+        s.setsockopt(socket.SOL_SOCKET, 32, int(arg))  # SO_SNDBUFFORCE
+    elif kind == "recv":
+        try:
+            data, last = s.recvfrom(1 << 20)
+        except socket.timeout:
+            die("recv: nothing within the deadline")
+        with open(arg, "ab") as f:
+            f.write(data)
+        with open(arg + ".len", "a") as f:
+            f.write("%d\n" % len(data))
+    elif kind == "reply":
+        s.sendto(arg.encode(), last)
+    elif kind == "drain":
+        s.setblocking(False)
+        with open(arg, "a") as f:
+            while True:
+                try:
+                    f.write("%d\n" % len(s.recv(1 << 20)))
+                except BlockingIOError:
+                    break
+        s.settimeout(a.deadline)
+    elif kind == "wait":
+        end = time.monotonic() + a.deadline
+        while not os.path.exists(arg):
+            if time.monotonic() > end:
+                die("wait: %s never appeared" % arg)
+            time.sleep(0.01)
+    elif kind == "mark":
+        open(arg, "w").close()
+    elif kind == "pause":
+        time.sleep(float(arg))
+    else:
+        die("unknown action %r" % act)
+EOF
+	# a receiver of descriptors and credentials (SCM_RIGHTS, SO_PASSCRED)
+	RX=$D/ancrx.py
+	cat >"$RX" <<'EOF'
+"""ancrx.py dgram|seqpacket PATH OUT : bind PATH (seqpacket: listen, accept
+one), write "ready" to OUT.ready, receive one message and write to OUT:
+"data TEXT", then "creds PID UID GID" and "fd CONTENTS" for what came."""
+import array, os, socket, struct, sys
+kind, path, out = sys.argv[1:4]
+t = socket.SOCK_SEQPACKET if kind == "seqpacket" else socket.SOCK_DGRAM
+s = socket.socket(socket.AF_UNIX, t)
+s.bind(path)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+if kind == "seqpacket":
+    s.listen(1)
+open(out + ".ready", "w").close()
+s.settimeout(20)
+c = s
+if kind == "seqpacket":
+    c, _ = s.accept()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+c.settimeout(20)
+msg, anc, flags, addr = c.recvmsg(1 << 16, socket.CMSG_SPACE(64) +
+                                  socket.CMSG_SPACE(12))
+lines = ["data %s" % msg.decode()]
+for level, typ, d in anc:
+    if typ == socket.SCM_RIGHTS:
+        fds = array.array("i")
+        fds.frombytes(d[:len(d) - len(d) % 4])
+        for fd in fds:
+            lines.append("fd %s" % os.read(fd, 1000).decode().strip())
+            os.close(fd)
+    elif typ == socket.SCM_CREDENTIALS:
+        lines.append("creds %d %d %d" % struct.unpack("iII", d))
+with open(out, "w") as f:
+    f.write("\n".join(sorted(lines)) + "\n")
+EOF
+}
+
+# bg NAME IN CMD... : CMD under timeout in the background, stdin from IN,
+# output in $D/NAME.{out,err}; sets BG_PID (tracked).
+bg() {
+	local name=$1 in=$2
+	shift 2
+	timeout -k 2 "$SC_TIMEOUT" "$@" <"$in" >"$D/$name.out" 2>"$D/$name.err" 3>&- &
+	BG_PID=$!
+	track "$BG_PID"
+}
+
+# server NAME IN ARGS... : "sockcat -v ARGS" in the background (stdin from
+# IN); waits for its Bound/Listening line; sets SRV_PID and, for UDP,
+# SRV_PORT.
+server() {
+	local name=$1 in=$2
+	shift 2
+	bg "$name" "$in" "$SOCKCAT" -v "$@"
+	SRV_PID=$BG_PID
+	wait_for "$D/$name.err" '^(Bound|Listening) on ' || return 1
+	SRV_PORT=$(sed -En 's/^(Bound|Listening) on .* ([0-9]+)$/\2/p' "$D/$name.err" | head -n 1)
+}
+
+# peer NAME ARGS... : dgpeer.py ARGS in the background with --portfile
+# $D/NAME.port; waits until it is set up; sets PEER_PID (tracked),
+# PEER_PORT (UDP) and PEER_PYPID (the python process's own pid).
+dgpeer() {
+	local name=$1
+	shift
+	bg "$name" /dev/null python3 "$PEER" --portfile "$D/$name.port" "$@"
+	PEER_PID=$BG_PID
+	wait_exists "$D/$name.port"
+	PEER_PORT=$(cat "$D/$name.port")
+	PEER_PYPID=$(cat "$D/$name.port.pid")
+}
+
+# peer_ok PID : the peer exited 0.
+peer_ok() {
+	wait_exit "$1"
+	((WAIT_STATUS == 0)) || fail "peer exited $WAIT_STATUS"
+}
+
+# has_lines FILE REGEX N : exactly N lines of FILE match REGEX.
+count_re() {
+	grep -Ec -- "$2" "$1" || true
+}
+
+# line_of N CHAR : a line of N times CHAR, then a newline.
+line_of() {
+	head -c "$1" /dev/zero | tr '\0' "$2"
+	printf '\n'
+}
+
+# be32 N : N as 4 bytes, big-endian.
+be32() {
+	python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack(">I", int(sys.argv[1])))' "$1"
+}
+
+# fd_count PID : how many descriptors PID has open.
+fd_count() {
+	find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l
+}
+
+# --- messages too long --------------------------------------------------------
+
+@test "UDP client: a line or len32 frame longer than 65507 bytes is an error (exit 1), not dropped or hung" {
+	{ printf 'x\n'; line_of 65508 a; printf 'zz\n'; } >"$D/line.in"
+	{ be32 1; printf y; be32 70000; head -c 70000 /dev/zero; be32 2; printf zz; } >"$D/len32.in"
+	dgpeer p --udp 127.0.0.1 recv:"$D/got" recv:"$D/got" wait:"$D/done" drain:"$D/extra"
+	# -q would wait for stdin's EOF, which the client reached: it must
+	# end with the error at once, not after a timeout
+	SC_TIMEOUT=10 run -1 --separate-stderr sc -u -q 5 --framing line \
+		127.0.0.1 "$PEER_PORT" <"$D/line.in"
+	assert_equal "$stderr" "sockcat: send to 127.0.0.1 port $PEER_PORT (udp): Message too long (more than 65507 bytes)"
+	# -w: the idle timeout does not turn the error into exit 0
+	SC_TIMEOUT=10 run -1 --separate-stderr sc -u -w 300ms --framing len32 \
+		127.0.0.1 "$PEER_PORT" <"$D/len32.in"
+	assert_equal "$stderr" "sockcat: send to 127.0.0.1 port $PEER_PORT (udp): Message too long (70000 bytes)"
+	touch "$D/done"
+	peer_ok "$PEER_PID"
+	# what came before the long message was sent, nothing after it
+	assert_equal "$(cat "$D/got.len")" $'1\n1'
+	assert_equal "$(cat "$D/got")" xy
+	assert_equal "$(cat "$D/extra")" ""
+}
+
+@test "UNIX datagram and SEQPACKET clients: a 500000-byte line is 'Message too long (500000 bytes)', exit 1" {
+	local t
+	sockdir
+	{ printf 'x\n'; line_of 500000 a; printf 'zz\n'; } >"$D/in"
+	for t in dgram seqpacket; do
+		if [[ $t == dgram ]]; then T=(--unix-dgram); else T=(-U --seqpacket); fi
+		server "srv-$t" /dev/null -l "${T[@]}" "$SOCKDIR/$t"
+		SC_TIMEOUT=10 run -1 --separate-stderr sc -q 5 --framing line \
+			"${T[@]}" "$SOCKDIR/$t" <"$D/in"
+		assert_equal "$stderr" "sockcat: send to $SOCKDIR/$t (unix-$t): Message too long (500000 bytes)"
+		wait_until 10 has_size "$D/srv-$t.out" 1
+		assert_equal "$(cat "$D/srv-$t.out")" x
+	done
+}
+
+@test "UDP listener without -k: a line too long for its peer is an error, exit 1" {
+	{ printf 'ok\n'; line_of 65508 a; printf 'zz\n'; } >"$D/in"
+	server srv "$D/in" -u -l --framing line 127.0.0.1 0
+	dgpeer p --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" send:hi recv:"$D/got" \
+		wait:"$D/done" drain:"$D/extra"
+	wait_exit "$SRV_PID"
+	assert_equal "$WAIT_STATUS" 1
+	grep -qxF "sockcat: send to 127.0.0.1 port $PEER_PORT (udp): Message too long (more than 65507 bytes)" "$D/srv.err"
+	touch "$D/done"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/got")" ok
+	assert_equal "$(cat "$D/extra")" ""
+	# the session ends at the failed send: "hi" may not have been read
+	# yet, but what was read was written
+	[[ $(cat "$D/srv.out") == @(|hi) ]]
+}
+
+@test "-u -k with stdin/stdout: a line too long is reported and dropped, the next one goes, the server goes on" {
+	feeder_start "$D/in"
+	server srv "$D/in" -u -k -l --framing line 127.0.0.1 0
+	dgpeer p --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" send:hi recv:"$D/got" \
+		wait:"$D/done" drain:"$D/extra"
+	wait_for "$D/srv.out" '^hi$'
+	line_of 65508 a >"$D/long"
+	feed_file "$D/long"
+	feed 'after\n'
+	wait_exists "$D/got.len"
+	assert_equal "$(cat "$D/got")" after
+	grep -qxF "sockcat: send to 127.0.0.1 port $PEER_PORT (udp): Message too long (more than 65507 bytes)" "$D/srv.err"
+	touch "$D/done"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/extra")" ""
+	kill -0 "$SRV_PID"
+	feed_eof
+}
+
+@test "-k --echo on UNIX datagrams: an echo too long for the socket ends that peer's connection only" {
+	local size
+	sockdir
+	size=$(($(cat /proc/sys/net/core/wmem_default) + 1000))
+	((size <= 1048576)) || skip "wmem_default is above --recv-size's limit"
+	head -c "$size" /dev/urandom >"$D/big"
+	server srv /dev/null -k -l --unix-dgram --echo --recv-size 1048576 "$SOCKDIR/s"
+	dgpeer a --dgram "$SOCKDIR/a" --to "$SOCKDIR/s" sndbuf:4194304 \
+		sendfile:"$D/big" wait:"$D/done" drain:"$D/a.extra"
+	local apid=$PEER_PID
+	wait_for "$D/srv.err" "^sockcat: send to $SOCKDIR/a \\(unix-dgram\\): "
+	grep -qxF "sockcat: send to $SOCKDIR/a (unix-dgram): Message too long ($size bytes)" "$D/srv.err"
+	wait_for "$D/srv.err" "^Connection closed on $SOCKDIR/a\$"
+	# the server goes on: another peer gets its echo
+	dgpeer b --dgram "$SOCKDIR/b" --to "$SOCKDIR/s" send:hello recv:"$D/b.got"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/b.got")" hello
+	touch "$D/done"
+	peer_ok "$apid"
+	assert_equal "$(cat "$D/a.extra")" ""
+	kill -0 "$SRV_PID"
+}
+
+@test "an error already recorded is not turned into exit 0 by the idle timeout (-w)" {
+	feeder_start "$D/in"
+	dgpeer p --udp 127.0.0.1 recv:"$D/got" reply:x wait:"$D/done"
+	local cli
+	# stdout is /dev/full: writing the reply fails; stdin stays open
+	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" -u -w 300ms 127.0.0.1 "$PEER_PORT" \
+		<"$D/in" >/dev/full 2>"$D/cli.err" 3>&- &
+	cli=$!
+	track "$cli"
+	feed hello
+	wait_exit "$cli"
+	assert_equal "$WAIT_STATUS" 1
+	assert_equal "$(cat "$D/cli.err")" "sockcat: write to stdout: No space left on device"
+	touch "$D/done"
+}
