@@ -38,6 +38,7 @@ Actions, in order:
   reply:TEXT       send TEXT to the sender of the last message received
   drain:FILE       without waiting, record each queued message's length
   wait:FILE        wait until FILE exists
+  waitsize:FILE:N  wait until FILE holds at least N bytes
   mark:FILE        create FILE
   pause:SECONDS    sleep: spacing between sends, never synchronisation
 
@@ -135,6 +136,14 @@ for act in a.actions:
         while not os.path.exists(arg):
             if time.monotonic() > end:
                 die("wait: %s never appeared" % arg)
+            time.sleep(0.01)
+    elif kind == "waitsize":
+        path, _, n = arg.rpartition(":")
+        end = time.monotonic() + a.deadline
+        while not (os.path.exists(path) and
+                   os.path.getsize(path) >= int(n)):
+            if time.monotonic() > end:
+                die("waitsize: %s never had %s bytes" % (path, n))
             time.sleep(0.01)
     elif kind == "mark":
         open(arg, "w").close()
@@ -354,4 +363,138 @@ fd_count() {
 	assert_equal "$WAIT_STATUS" 1
 	assert_equal "$(cat "$D/cli.err")" "sockcat: write to stdout: No space left on device"
 	touch "$D/done"
+}
+
+# --- the -k demultiplexer: --recv-info, message formats, counts ----------------
+
+@test "-u -k --echo --recv-info: each datagram reported with its sender 'ADDR PORT' and destination, echoed to its sender" {
+	local aport bport apid
+	server srv /dev/null -u -k -l --echo --recv-info 127.0.0.1 0
+	dgpeer a --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" send:one \
+		recv:"$D/a.got" send:three recv:"$D/a.got"
+	aport=$PEER_PORT apid=$PEER_PID
+	dgpeer b --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" send:four \
+		recv:"$D/b.got"
+	bport=$PEER_PORT
+	peer_ok "$apid"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/a.got")" onethree
+	assert_equal "$(cat "$D/b.got")" four
+	local at='to 127\.0\.0\.1 ttl [0-9]+ at [0-9]+\.[0-9]{9}$'
+	assert_equal "$(count_re "$D/srv.err" "^Received 3 bytes from 127\\.0\\.0\\.1 $aport $at")" 1
+	assert_equal "$(count_re "$D/srv.err" "^Received 5 bytes from 127\\.0\\.0\\.1 $aport $at")" 1
+	assert_equal "$(count_re "$D/srv.err" "^Received 4 bytes from 127\\.0\\.0\\.1 $bport $at")" 1
+	assert_equal "$(count_re "$D/srv.err" '^Received ')" 3
+	# -v: one "Connection received on ADDR PORT" per peer, nothing else
+	# names a peer another way
+	assert_equal "$(count_re "$D/srv.err" "^Connection received on 127\\.0\\.0\\.1 $aport\$")" 1
+	assert_equal "$(count_re "$D/srv.err" "^Connection received on 127\\.0\\.0\\.1 $bport\$")" 1
+	assert_equal "$(count_re "$D/srv.err" '^Connection received on ')" 2
+	assert_equal "$(count_re "$D/srv.err" 'port [0-9]|:[0-9]+$')" 0
+	assert_equal "$(wc -c <"$D/srv.out")" 0
+}
+
+# sig_stop PID : SIGTERM to the timeout wrapper PID (it passes it on),
+# then wait for it; WAIT_STATUS is sockcat's (143).
+sig_stop() {
+	kill -TERM "$1"
+	wait_exit "$1"
+}
+
+@test "--echo -vv on UDP and UNIX datagram -k servers: the closed lines count payload bytes, also at a signal" {
+	sockdir
+	server u /dev/null -vv -u -k -l --echo 127.0.0.1 0
+	dgpeer a --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" send:one send: \
+		send:three recv:"$D/a.got" recv:"$D/a.got" recv:"$D/a.got"
+	local aport=$PEER_PORT upid=$SRV_PID
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/a.got.len")" $'3\n0\n5'
+	server d /dev/null -vv -k -l --unix-dgram --echo "$SOCKDIR/s"
+	dgpeer b --dgram "$SOCKDIR/b" --to "$SOCKDIR/s" send:hello send: \
+		recv:"$D/b.got" recv:"$D/b.got"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/b.got.len")" $'5\n0'
+	sig_stop "$upid"
+	assert_equal "$WAIT_STATUS" 143
+	sig_stop "$SRV_PID"
+	assert_equal "$WAIT_STATUS" 143
+	grep -qxF "Connection closed on 127.0.0.1 $aport, 8 bytes received, 8 bytes sent" "$D/u.err"
+	grep -qxF "Connection closed on $SOCKDIR/b, 5 bytes received, 5 bytes sent" "$D/d.err"
+}
+
+@test "--echo -vv over SEQPACKET: the closed line counts payload bytes" {
+	sockdir
+	server srv /dev/null -vv -k -l -U --seqpacket --echo "$SOCKDIR/s"
+	dgpeer p --seqpacket "$SOCKDIR/s" send:one send:three recv:"$D/got" recv:"$D/got"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/got.len")" $'3\n5'
+	wait_for "$D/srv.err" '^Connection closed on '
+	run -0 grep '^Connection closed on ' "$D/srv.err"
+	assert_output --regexp '^Connection closed on .*, 8 bytes received, 8 bytes sent$'
+}
+
+# --- children of message servers ------------------------------------------------
+
+@test "-u -k -c on 0.0.0.0: each child's SOCKCAT_LOCAL_ADDR is the datagram's destination, LOCAL_PORT the server's" {
+	# shellcheck disable=SC2016
+	server srv /dev/null -u -k -l -c 'printf "%s|%s|%s|%s|%s\n" "$SOCKCAT_PROTO" "$SOCKCAT_REMOTE_ADDR" "$SOCKCAT_REMOTE_PORT" "$SOCKCAT_LOCAL_ADDR" "$SOCKCAT_LOCAL_PORT"' 0.0.0.0 0
+	grep -qx "Bound on 0\\.0\\.0\\.0 $SRV_PORT" "$D/srv.err"
+	dgpeer a --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" send:x recv:"$D/a.got"
+	local aport=$PEER_PORT apid=$PEER_PID
+	dgpeer b --udp 127.0.0.1 --to 127.0.0.2:"$SRV_PORT" send:y recv:"$D/b.got"
+	peer_ok "$apid"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/a.got")" "udp|127.0.0.1|$aport|127.0.0.1|$SRV_PORT"
+	assert_equal "$(cat "$D/b.got")" "udp|127.0.0.1|$PEER_PORT|127.0.0.2|$SRV_PORT"
+}
+
+@test "unix-dgram -k -c: the child's environment has both paths and the sender's credentials; -v shows them" {
+	sockdir
+	# shellcheck disable=SC2016
+	server srv /dev/null -k -l --unix-dgram -c 'printf "%s|%s|%s|%s|%s|%s|%s\n" "$SOCKCAT_PROTO" "$SOCKCAT_REMOTE_ADDR" "$SOCKCAT_LOCAL_ADDR" "$SOCKCAT_PEER_PID" "$SOCKCAT_PEER_UID" "$SOCKCAT_PEER_GID" "${SOCKCAT_LOCAL_PORT-none}"' "$SOCKDIR/s"
+	dgpeer a --dgram "$SOCKDIR/a" --to "$SOCKDIR/s" send:x recv:"$D/a.got"
+	peer_ok "$PEER_PID"
+	local ids="$PEER_PYPID|$(id -u)|$(id -g)"
+	assert_equal "$(cat "$D/a.got")" "unix-dgram|$SOCKDIR/a|$SOCKDIR/s|$ids|none"
+	run -0 grep -A1 '^Connection received on ' "$D/srv.err"
+	assert_output "Connection received on $SOCKDIR/a
+Peer credentials: pid $PEER_PYPID, uid $(id -u), gid $(id -g)"
+}
+
+@test "unix-dgram listener without -k: -v reports the first sender's credentials (SCM_CREDENTIALS)" {
+	sockdir
+	server srv /dev/null -l --unix-dgram "$SOCKDIR/s"
+	dgpeer a --dgram "$SOCKDIR/a" --to "$SOCKDIR/s" send:hello
+	peer_ok "$PEER_PID"
+	wait_for "$D/srv.err" '^Peer credentials: '
+	run -0 grep -A1 '^Connection received on ' "$D/srv.err"
+	assert_output "Connection received on $SOCKDIR/a
+Peer credentials: pid $PEER_PYPID, uid $(id -u), gid $(id -g)"
+	wait_until 10 has_size "$D/srv.out" 5
+	assert_equal "$(cat "$D/srv.out")" hello
+}
+
+@test "-u -k -c per peer: 5 peers at once, each served by its own child, and only by it" {
+	local i pids=() ports=() got
+	# shellcheck disable=SC2016
+	# handlers relay raw bytes: the greeting keeps its newline
+	server srv /dev/null -u -k -l \
+		-c 'echo "port $SOCKCAT_REMOTE_PORT"; exec cat' 127.0.0.1 0
+	for i in 1 2 3 4 5; do
+		dgpeer "p$i" --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" \
+			send:"msg-$i" recv:"$D/p$i.got" recv:"$D/p$i.got" \
+			send:"again-$i" recv:"$D/p$i.got"
+		pids+=("$PEER_PID")
+		ports+=("$PEER_PORT")
+	done
+	for i in 1 2 3 4 5; do
+		peer_ok "${pids[i - 1]}"
+		got=$(cat "$D/p$i.got")
+		# the child's greeting and its echo of the first message may
+		# come in either order; the second message's echo comes last
+		[[ $got == "port ${ports[i - 1]}"$'\n'"msg-${i}again-$i" ||
+			$got == "msg-${i}port ${ports[i - 1]}"$'\n'"again-$i" ]] ||
+			fail "peer $i (port ${ports[i - 1]}) got: $got"
+	done
+	assert_equal "$(count_re "$D/srv.err" '^Connection received on 127\.0\.0\.1 [0-9]+$')" 5
 }
