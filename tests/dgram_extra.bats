@@ -498,3 +498,91 @@ Peer credentials: pid $PEER_PYPID, uid $(id -u), gid $(id -g)"
 	done
 	assert_equal "$(count_re "$D/srv.err" '^Connection received on 127\.0\.0\.1 [0-9]+$')" 5
 }
+
+# --- descriptors and credentials over message sockets ----------------------------
+
+# sc_pid_bg NAME IN PIDFILE ARGS... : sockcat ARGS in the background like
+# bg, with its own pid (not timeout's) in PIDFILE.
+sc_pid_bg() {
+	local name=$1 in=$2 pidfile=$3
+	shift 3
+	# shellcheck disable=SC2016
+	bg "$name" "$in" bash -c 'echo $$ >"$0.tmp"; mv "$0.tmp" "$0"; exec "$@"' \
+		"$pidfile" "$SOCKCAT" "$@"
+}
+
+@test "sockcat to sockcat over SEQPACKET and UNIX datagram: --send-fd/--send-creds to --recv-fd-out/--recv-creds" {
+	local t cpid
+	local -a T
+	sockdir
+	make_payload "$D/file" 3000
+	printf 'hello\n' >"$D/in"
+	for t in seqpacket dgram; do
+		if [[ $t == dgram ]]; then T=(--unix-dgram); else T=(-U --seqpacket); fi
+		server "srv-$t" /dev/null -l --recv-fd-out "$D/copy-$t" --recv-creds \
+			"${T[@]}" "$SOCKDIR/$t"
+		local spid=$SRV_PID
+		sc_pid_bg "cli-$t" "$D/in" "$D/cli-$t.pid" -q 0 --send-fd "$D/file" \
+			--send-creds "${T[@]}" "$SOCKDIR/$t"
+		wait_exit "$BG_PID"
+		assert_equal "$WAIT_STATUS" 0
+		cpid=$(cat "$D/cli-$t.pid")
+		wait_until 10 has_size "$D/srv-$t.out" 6
+		wait_until 10 has_size "$D/copy-$t" 3000
+		wait_for "$D/srv-$t.err" '^Credentials: '
+		if [[ $t == seqpacket ]]; then
+			wait_exit "$spid"	# the client's EOF ends it
+			assert_equal "$WAIT_STATUS" 0
+		fi
+		cmp "$D/in" "$D/srv-$t.out"
+		cmp "$D/file" "$D/copy-$t"
+		grep -qxF "Received descriptor: regular file $D/file" "$D/srv-$t.err"
+		assert_equal "$(count_re "$D/srv-$t.err" '^Received descriptor: ')" 1
+		grep -qxF "Credentials: pid $cpid, uid $(id -u), gid $(id -g)" "$D/srv-$t.err"
+	done
+}
+
+@test "--send-fd over SEQPACKET and UNIX datagram: a python receiver reads the file through the descriptor" {
+	local t
+	local -a T
+	sockdir
+	printf 'the secret 42\n' >"$D/file"
+	printf hello >"$D/hello"
+	for t in seqpacket dgram; do
+		if [[ $t == dgram ]]; then T=(--unix-dgram); else T=(-U --seqpacket); fi
+		bg "rx-$t" /dev/null python3 "$RX" "$t" "$SOCKDIR/$t" "$D/rx-$t"
+		local rpid=$BG_PID
+		wait_exists "$D/rx-$t.ready"
+		SC_TIMEOUT=10 run -0 sc -q 0 --send-fd "$D/file" \
+			"${T[@]}" "$SOCKDIR/$t" <"$D/hello"
+		peer_ok "$rpid"
+		run -0 grep -v '^creds ' "$D/rx-$t"
+		assert_output $'data hello\nfd the secret 42'
+	done
+}
+
+@test "a python sender's descriptor and credentials over SEQPACKET and UNIX datagram: --recv-fd-out copies, --recv-creds names it" {
+	local t
+	sockdir
+	printf 'passed along\n' >"$D/file"
+	for t in seqpacket dgram; do
+		if [[ $t == dgram ]]; then
+			server "srv-$t" /dev/null -l --unix-dgram --recv-fd-out \
+				"$D/copy-$t" --recv-creds "$SOCKDIR/$t"
+			dgpeer "p-$t" --dgram - --to "$SOCKDIR/$t" \
+				sendfd:"$D/file":"msg $t"
+		else
+			server "srv-$t" /dev/null -l -U --seqpacket --recv-fd-out \
+				"$D/copy-$t" --recv-creds "$SOCKDIR/$t"
+			dgpeer "p-$t" --seqpacket "$SOCKDIR/$t" \
+				sendfd:"$D/file":"msg $t"
+		fi
+		peer_ok "$PEER_PID"
+		wait_until 10 has_size "$D/copy-$t" 13
+		wait_for "$D/srv-$t.err" '^Credentials: '
+		cmp "$D/file" "$D/copy-$t"
+		assert_equal "$(cat "$D/srv-$t.out")" "msg $t"
+		grep -qxF "Received descriptor: regular file $D/file" "$D/srv-$t.err"
+		grep -qxF "Credentials: pid $PEER_PYPID, uid $(id -u), gid $(id -g)" "$D/srv-$t.err"
+	done
+}
