@@ -586,3 +586,73 @@ sc_pid_bg() {
 		grep -qxF "Credentials: pid $PEER_PYPID, uid $(id -u), gid $(id -g)" "$D/srv-$t.err"
 	done
 }
+
+# --- a listener without -k, truncation, the client's wait -------------------------
+
+@test "unix-dgram listener without -k: a second sender is ignored (its sends succeed, -vv says so), the first is served" {
+	sockdir
+	feeder_start "$D/in"
+	server srv "$D/in" -vv -l --unix-dgram --framing line "$SOCKDIR/s"
+	dgpeer a --dgram "$SOCKDIR/a" --to "$SOCKDIR/s" send:one mark:"$D/a.1" \
+		wait:"$D/b.done" send:three recv:"$D/a.got"
+	local apid=$PEER_PID
+	wait_for "$D/srv.err" "^Connection received on $SOCKDIR/a\$"
+	# b's sends must not fail with EPERM (as they would if the listener
+	# were connected to a): the peer would exit 1
+	dgpeer b --dgram "$SOCKDIR/b" --to "$SOCKDIR/s" send:two send:two-again \
+		mark:"$D/b.done" wait:"$D/done" drain:"$D/b.extra"
+	local bpid=$PEER_PID
+	wait_for "$D/srv.out" '^three$'
+	feed 'to a\n'
+	peer_ok "$apid"
+	assert_equal "$(cat "$D/a.got")" "to a"
+	touch "$D/done"
+	peer_ok "$bpid"
+	assert_equal "$(cat "$D/b.extra")" ""
+	printf 'one\nthree\n' | cmp - "$D/srv.out"
+	grep -qxF "Ignored 3 bytes from $SOCKDIR/b (not the peer)" "$D/srv.err"
+	grep -qxF "Ignored 9 bytes from $SOCKDIR/b (not the peer)" "$D/srv.err"
+	assert_equal "$(count_re "$D/srv.err" '^Connection received on ')" 1
+	kill -0 "$SRV_PID"
+}
+
+@test "SEQPACKET: the truncation warning names the peer's address" {
+	sockdir
+	head -c 1400 /dev/urandom >"$D/msg"
+	server srv /dev/null -l -U --seqpacket --recv-size 100 "$SOCKDIR/s"
+	cat >"$D/py.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.connect(sys.argv[2])
+s.send(open(sys.argv[3], "rb").read())
+s.shutdown(socket.SHUT_WR)
+s.settimeout(20)
+s.recv(10)
+PY
+	peer_bg py python3 "$D/py.py" "$SOCKDIR/c" "$SOCKDIR/s" "$D/msg"
+	wait_exit "$SRV_PID"
+	assert_equal "$WAIT_STATUS" 0
+	peer_ok "$PEER_PID"
+	grep -qxF "sockcat: message from $SOCKDIR/c truncated: 1400 bytes, receive buffer 100 (--recv-size)" "$D/srv.err"
+	head -c 100 "$D/msg" | cmp - "$D/srv.out"
+}
+
+@test "UDP client: the wait for replies restarts at each one; a reply stream longer than the idle time is printed whole" {
+	local i acts=()
+	printf 'go' >"$D/q"
+	# r1..r7: each sent once the client has printed the one before, then
+	# 0.5s later; the stream lasts 3s or more, beyond the 2s default
+	acts=(recv:"$D/got" reply:r1)
+	for i in 2 3 4 5 6 7; do
+		acts+=(waitsize:"$D/cli.out":$((2 * (i - 1))) pause:0.5 reply:"r$i")
+	done
+	dgpeer p --udp 127.0.0.1 "${acts[@]}"
+	bg cli "$D/q" "$SOCKCAT" -u 127.0.0.1 "$PEER_PORT"
+	local cli=$BG_PID
+	peer_ok "$PEER_PID"
+	wait_exit "$cli"
+	assert_equal "$WAIT_STATUS" 0
+	assert_equal "$(cat "$D/cli.out")" r1r2r3r4r5r6r7
+	assert_equal "$(cat "$D/got")" go
+}
