@@ -656,3 +656,92 @@ PY
 	assert_equal "$(cat "$D/cli.out")" r1r2r3r4r5r6r7
 	assert_equal "$(cat "$D/got")" go
 }
+
+# --- --echo and --forward-unix over UNIX message sockets, UDP activation ----------
+
+@test "unix-dgram -k --echo: two senders each get exactly their own messages back, empty ones too" {
+	sockdir
+	server srv /dev/null -k -l --unix-dgram --echo "$SOCKDIR/s"
+	dgpeer a --dgram "$SOCKDIR/a" --to "$SOCKDIR/s" send:one send: send:three \
+		recv:"$D/a.got" recv:"$D/a.got" recv:"$D/a.got" wait:"$D/done" drain:"$D/a.extra"
+	local apid=$PEER_PID
+	dgpeer b --dgram "$SOCKDIR/b" --to "$SOCKDIR/s" send:bee \
+		recv:"$D/b.got" wait:"$D/done" drain:"$D/b.extra"
+	wait_exists "$D/a.got.len"
+	wait_until 10 grep -qx 5 "$D/a.got.len"
+	wait_exists "$D/b.got.len"
+	touch "$D/done"
+	peer_ok "$apid"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/a.got.len")" $'3\n0\n5'
+	assert_equal "$(cat "$D/a.got")" onethree
+	assert_equal "$(cat "$D/b.got")" bee
+	assert_equal "$(cat "$D/a.extra" "$D/b.extra")" ""
+	assert_equal "$(count_re "$D/srv.err" '^Connection received on ')" 2
+}
+
+@test "--forward-unix from a UNIX datagram or SEQPACKET listener to a target of the same kind, boundaries kept" {
+	sockdir
+	server tq /dev/null -k -l -U --seqpacket --echo "$SOCKDIR/tq"
+	server fq /dev/null -k -l -U --seqpacket --forward-unix "$SOCKDIR/tq" "$SOCKDIR/fq"
+	dgpeer q --seqpacket "$SOCKDIR/fq" send:one send: send:three \
+		recv:"$D/q.got" recv:"$D/q.got" recv:"$D/q.got"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/q.got.len")" $'3\n0\n5'
+	assert_equal "$(cat "$D/q.got")" onethree
+	server td /dev/null -k -l --unix-dgram --echo "$SOCKDIR/td"
+	server fd /dev/null -k -l --unix-dgram --forward-unix "$SOCKDIR/td" "$SOCKDIR/fd"
+	dgpeer d --dgram "$SOCKDIR/d" --to "$SOCKDIR/fd" send:four send:five \
+		recv:"$D/d.got" recv:"$D/d.got"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/d.got.len")" $'4\n4'
+	assert_equal "$(cat "$D/d.got")" fourfive
+	grep -qx "Connection received on $SOCKDIR/d" "$D/fd.err"
+}
+
+@test "--forward-unix from a TCP listener to a SEQPACKET socket: the client is closed with the kernel's reason, the forwarder goes on" {
+	sockdir
+	server tq /dev/null -k -l -U --seqpacket --echo "$SOCKDIR/tq"
+	server fw /dev/null -k -l --forward-unix "$SOCKDIR/tq" 127.0.0.1 0
+	local i
+	# (no data sent: the forwarder's close is a plain end of file)
+	for i in 1 2; do
+		SC_TIMEOUT=10 run -0 --separate-stderr sc 127.0.0.1 "$SRV_PORT" </dev/null
+		assert_output ""
+	done
+	assert_equal "$(count_re "$D/fw.err" "^sockcat: connect to $SOCKDIR/tq \\(unix\\): Protocol wrong type for socket\$")" 2
+	kill -0 "$SRV_PID"
+}
+
+@test "UDP socket activation: LISTEN_FDS hands -l -u -k --echo its bound socket on fd 3" {
+	cat >"$D/act.py" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+port = s.getsockname()[1]
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+    s.close()
+os.set_inheritable(3, True)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % port)
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+os.environ["LISTEN_FDS"] = "1"
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.execv(sys.argv[2], sys.argv[2:])
+PY
+	bg srv /dev/null python3 "$D/act.py" "$D/port" "$SOCKCAT" -v -l -k -u --echo
+	local spid=$BG_PID port
+	wait_exists "$D/port"
+	port=$(cat "$D/port")
+	wait_for "$D/srv.err" "^Bound on 127\\.0\\.0\\.1 $port\$"
+	dgpeer a --udp 127.0.0.1 --to 127.0.0.1:"$port" send:alpha recv:"$D/a.got"
+	local apid=$PEER_PID
+	dgpeer b --udp 127.0.0.1 --to 127.0.0.1:"$port" send:beta recv:"$D/b.got"
+	peer_ok "$apid"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/a.got")" alpha
+	assert_equal "$(cat "$D/b.got")" beta
+	assert_equal "$(count_re "$D/srv.err" '^Connection received on 127\.0\.0\.1 ')" 2
+	kill -0 "$spid"
+}
