@@ -234,6 +234,34 @@ osdep_recv_err(int fd, int family)
 	return rv;
 }
 
+/*
+ * A socket that joined multicast groups hears only those groups: Linux
+ * otherwise delivers to a wildcard-bound socket every group any socket
+ * of the host joined on its port (IP_MULTICAST_ALL, IPV6_MULTICAST_ALL,
+ * the latter since Linux 4.20: a kernel without it is left as it is).
+ */
+int
+osdep_mcast_only(int fd, int family)
+{
+	int	 off = 0;
+
+#ifdef IP_MULTICAST_ALL
+	if (family == AF_INET && sys_setsockopt(fd, IPPROTO_IP,
+	    IP_MULTICAST_ALL, &off, sizeof(off)) == -1)
+		return -1;
+#endif
+#ifdef IPV6_MULTICAST_ALL
+	if (family == AF_INET6 && sys_setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_MULTICAST_ALL, &off, sizeof(off)) == -1 &&
+	    errno != ENOPROTOOPT)
+		return -1;
+#endif
+	(void)fd;
+	(void)family;
+	(void)off;
+	return 0;
+}
+
 static void
 meta_dst4(struct sc_dgram_meta *m, struct in_addr a)
 {

@@ -763,6 +763,7 @@ int	 osdep_msg_mark(int);
 int	 osdep_recv_meta(int, int);
 int	 osdep_recv_dst(int, int);
 int	 osdep_recv_err(int, int);
+int	 osdep_mcast_only(int, int);
 void	 osdep_msg_meta(const struct msghdr *, struct sc_dgram_meta *);
 
 /* log.c: verbosity and the stable -v message formats. */
