@@ -275,18 +275,26 @@ fd_count() {
 	assert_equal "$(cat "$D/extra")" ""
 }
 
-@test "UNIX datagram and SEQPACKET clients: a 500000-byte line is 'Message too long (500000 bytes)', exit 1" {
-	local t
+@test "UNIX datagram and SEQPACKET clients: a 500000-byte line is 'Message too long (500000 bytes)', exit 1, with -q or -w" {
+	local t n w
+	local -a T
 	sockdir
 	{ printf 'x\n'; line_of 500000 a; printf 'zz\n'; } >"$D/in"
 	for t in dgram seqpacket; do
 		if [[ $t == dgram ]]; then T=(--unix-dgram); else T=(-U --seqpacket); fi
-		server "srv-$t" /dev/null -l "${T[@]}" "$SOCKDIR/$t"
-		SC_TIMEOUT=10 run -1 --separate-stderr sc -q 5 --framing line \
-			"${T[@]}" "$SOCKDIR/$t" <"$D/in"
-		assert_equal "$stderr" "sockcat: send to $SOCKDIR/$t (unix-$t): Message too long (500000 bytes)"
-		wait_until 10 has_size "$D/srv-$t.out" 1
-		assert_equal "$(cat "$D/srv-$t.out")" x
+		server "srv-$t" /dev/null -k -l "${T[@]}" "$SOCKDIR/$t"
+		# -q waits for stdin's end, -w for an idle time: neither
+		# turns the error into exit 0
+		n=0
+		for w in "-q 5" "-w 300ms"; do
+			# shellcheck disable=SC2086
+			SC_TIMEOUT=10 run -1 --separate-stderr sc $w --framing line \
+				"${T[@]}" "$SOCKDIR/$t" <"$D/in"
+			assert_equal "$stderr" "sockcat: send to $SOCKDIR/$t (unix-$t): Message too long (500000 bytes)"
+			n=$((n + 1))
+			wait_until 10 has_size "$D/srv-$t.out" "$n"
+		done
+		assert_equal "$(cat "$D/srv-$t.out")" xx
 	done
 }
 
