@@ -81,18 +81,15 @@ if a.portfile:
     os.rename(a.portfile + ".tmp", a.portfile)
 last = None
 
-
 def die(msg):
     sys.stderr.write("dgpeer: %s\n" % msg)
     sys.exit(3)
-
 
 def send(data, anc=()):
     if dest is None and last is None:
         s.sendmsg([data], list(anc))
     else:
         s.sendmsg([data], list(anc), 0, dest if dest is not None else last)
-
 
 for act in a.actions:
     kind, _, arg = act.partition(":")
@@ -231,7 +228,7 @@ peer_ok() {
 	((WAIT_STATUS == 0)) || fail "peer exited $WAIT_STATUS"
 }
 
-# has_lines FILE REGEX N : exactly N lines of FILE match REGEX.
+# count_re FILE REGEX : how many lines of FILE match the extended REGEX.
 count_re() {
 	grep -Ec -- "$2" "$1" || true
 }
@@ -245,11 +242,6 @@ line_of() {
 # be32 N : N as 4 bytes, big-endian.
 be32() {
 	python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack(">I", int(sys.argv[1])))' "$1"
-}
-
-# fd_count PID : how many descriptors PID has open.
-fd_count() {
-	find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l
 }
 
 # --- messages too long --------------------------------------------------------
@@ -462,7 +454,8 @@ sig_stop() {
 	server srv /dev/null -k -l --unix-dgram -c 'printf "%s|%s|%s|%s|%s|%s|%s\n" "$SOCKCAT_PROTO" "$SOCKCAT_REMOTE_ADDR" "$SOCKCAT_LOCAL_ADDR" "$SOCKCAT_PEER_PID" "$SOCKCAT_PEER_UID" "$SOCKCAT_PEER_GID" "${SOCKCAT_LOCAL_PORT-none}"' "$SOCKDIR/s"
 	dgpeer a --dgram "$SOCKDIR/a" --to "$SOCKDIR/s" send:x recv:"$D/a.got"
 	peer_ok "$PEER_PID"
-	local ids="$PEER_PYPID|$(id -u)|$(id -g)"
+	local ids
+	ids="$PEER_PYPID|$(id -u)|$(id -g)"
 	assert_equal "$(cat "$D/a.got")" "unix-dgram|$SOCKDIR/a|$SOCKDIR/s|$ids|none"
 	run -0 grep -A1 '^Connection received on ' "$D/srv.err"
 	assert_output "Connection received on $SOCKDIR/a
