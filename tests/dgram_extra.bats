@@ -476,27 +476,29 @@ Peer credentials: pid $PEER_PYPID, uid $(id -u), gid $(id -g)"
 }
 
 @test "-u -k -c per peer: 5 peers at once, each served by its own child, and only by it" {
-	local i pids=() ports=() got
+	local i pids=() ports=() got child=() want
+	# each reply names the child's port and pid; the peer waits for it
+	# before it sends again, so replies never run together
 	# shellcheck disable=SC2016
-	# handlers relay raw bytes: the greeting keeps its newline
 	server srv /dev/null -u -k -l \
-		-c 'echo "port $SOCKCAT_REMOTE_PORT"; exec cat' 127.0.0.1 0
+		-c 'while read -r l; do echo "$SOCKCAT_REMOTE_PORT $$ $l"; done' \
+		127.0.0.1 0
 	for i in 1 2 3 4 5; do
 		dgpeer "p$i" --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" \
-			send:"msg-$i" recv:"$D/p$i.got" recv:"$D/p$i.got" \
-			send:"again-$i" recv:"$D/p$i.got"
+			send:"msg-$i"$'\n' recv:"$D/p$i.got" \
+			send:"again-$i"$'\n' recv:"$D/p$i.got"
 		pids+=("$PEER_PID")
 		ports+=("$PEER_PORT")
 	done
 	for i in 1 2 3 4 5; do
 		peer_ok "${pids[i - 1]}"
 		got=$(cat "$D/p$i.got")
-		# the child's greeting and its echo of the first message may
-		# come in either order; the second message's echo comes last
-		[[ $got == "port ${ports[i - 1]}"$'\n'"msg-${i}again-$i" ||
-			$got == "msg-${i}port ${ports[i - 1]}"$'\n'"again-$i" ]] ||
-			fail "peer $i (port ${ports[i - 1]}) got: $got"
+		child[i]=$(sed -n '1s/^[0-9]* \([0-9]*\) .*/\1/p' "$D/p$i.got")
+		want="${ports[i - 1]} ${child[i]} msg-$i"$'\n'"${ports[i - 1]} ${child[i]} again-$i"
+		assert_equal "$got" "$want"
 	done
+	# five different children
+	assert_equal "$(printf '%s\n' "${child[@]}" | sort -u | grep -c .)" 5
 	assert_equal "$(count_re "$D/srv.err" '^Connection received on 127\.0\.0\.1 [0-9]+$')" 5
 }
 
