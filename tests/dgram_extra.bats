@@ -435,9 +435,15 @@ sig_stop() {
 
 # --- children of message servers ------------------------------------------------
 
-@test "-u -k -c on 0.0.0.0: each child's SOCKCAT_LOCAL_ADDR is the datagram's destination, LOCAL_PORT the server's" {
-	# shellcheck disable=SC2016
-	server srv /dev/null -u -k -l -c 'printf "%s|%s|%s|%s|%s\n" "$SOCKCAT_PROTO" "$SOCKCAT_REMOTE_ADDR" "$SOCKCAT_REMOTE_PORT" "$SOCKCAT_LOCAL_ADDR" "$SOCKCAT_LOCAL_PORT"' 0.0.0.0 0
+@test "-u -k -e on 0.0.0.0: each child's SOCKCAT_LOCAL_ADDR is the datagram's destination, LOCAL_PORT the server's" {
+	# one printf: one write, one datagram
+	cat >"$D/env.sh" <<'SH'
+#!/bin/sh
+printf '%s|%s|%s|%s|%s\n' "$SOCKCAT_PROTO" "$SOCKCAT_REMOTE_ADDR" \
+	"$SOCKCAT_REMOTE_PORT" "$SOCKCAT_LOCAL_ADDR" "$SOCKCAT_LOCAL_PORT"
+SH
+	chmod +x "$D/env.sh"
+	server srv /dev/null -u -k -l -e "$D/env.sh" 0.0.0.0 0
 	grep -qx "Bound on 0\\.0\\.0\\.0 $SRV_PORT" "$D/srv.err"
 	dgpeer a --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" send:x recv:"$D/a.got"
 	local aport=$PEER_PORT apid=$PEER_PID
@@ -475,14 +481,16 @@ Peer credentials: pid $PEER_PYPID, uid $(id -u), gid $(id -g)"
 	assert_equal "$(cat "$D/srv.out")" hello
 }
 
-@test "-u -k -c per peer: 5 peers at once, each served by its own child, and only by it" {
+@test "-u -k -e per peer: 5 peers at once, each served by its own child, and only by it" {
 	local i pids=() ports=() got child=() want
 	# each reply names the child's port and pid; the peer waits for it
 	# before it sends again, so replies never run together
-	# shellcheck disable=SC2016
-	server srv /dev/null -u -k -l \
-		-c 'while read -r l; do echo "$SOCKCAT_REMOTE_PORT $$ $l"; done' \
-		127.0.0.1 0
+	cat >"$D/child.sh" <<'SH'
+#!/bin/sh
+while read -r l; do echo "$SOCKCAT_REMOTE_PORT $$ $l"; done
+SH
+	chmod +x "$D/child.sh"
+	server srv /dev/null -u -k -l -e "$D/child.sh" 127.0.0.1 0
 	for i in 1 2 3 4 5; do
 		dgpeer "p$i" --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" \
 			send:"msg-$i"$'\n' recv:"$D/p$i.got" \
