@@ -3,9 +3,10 @@
 # long to send, the -k demultiplexer (--recv-info, message formats, byte
 # counts, a child's environment, a child per peer), UNIX datagram peer
 # credentials, descriptors and credentials passed over message sockets,
-# other senders of a listener without -k, the client's wait for replies,
-# --echo and --forward-unix over UNIX message sockets, UDP socket
-# activation.
+# other senders of a listener without -k (ignored, not refused) and its
+# peer's ICMP errors, SEQPACKET truncation, the UDP client's wait for
+# replies, --echo and --forward-unix over UNIX message sockets, UDP socket
+# activation. (Two multicast groups: mcast.bats.)
 #
 # Independent peers are a small scripted python program written by setup()
 # (dgpeer.py below), which records what it receives, so messages can be
@@ -755,4 +756,16 @@ PY
 	assert_equal "$(cat "$D/b.got")" beta
 	assert_equal "$(count_re "$D/srv.err" '^Connection received on 127\.0\.0\.1 ')" 2
 	kill -0 "$spid"
+}
+
+@test "UDP listener without -k, not connected to its peer, still hears its ICMP port unreachable: exit 4" {
+	feeder_start "$D/in"
+	server srv "$D/in" -u -l 127.0.0.1 0
+	dgpeer p --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" send:hi
+	peer_ok "$PEER_PID"	# its socket is closed: the port is unreachable
+	wait_until 10 has_size "$D/srv.out" 2
+	feed 'anyone there?\n'
+	wait_exit "$SRV_PID"
+	assert_equal "$WAIT_STATUS" 4
+	grep -qxF "sockcat: recv from 127.0.0.1 port $PEER_PORT (udp): Connection refused" "$D/srv.err"
 }
