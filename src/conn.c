@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -164,20 +166,77 @@ conn_ep_event(struct sc_endpoint *ep, int ev, const void *data, size_t len,
 	}
 }
 
-/* -v: the credentials of a UNIX connection's peer (SO_PEERCRED). */
+/*
+ * The credentials of a UNIX connection's peer, for -v and an exec child:
+ * SO_PEERCRED, unless a datagram peer's first message brought them
+ * (conn_dgram_origin()).
+ */
 static void
-conn_peercred(const struct sc_conn *c)
+conn_peercred(struct sc_conn *c)
 {
-	pid_t	 pid;
-	uid_t	 uid;
-	gid_t	 gid;
-
-	if (log_level() < 1 || c->srv->s.o->proto->family != AF_UNIX ||
-	    c->client->rfd == -1 ||
-	    osdep_peercred(c->client->rfd, &pid, &uid, &gid) == -1)
+	if (c->srv->s.o->proto->family != AF_UNIX ||
+	    (log_level() < 1 && c->srv->handler != &sc_handler_exec))
 		return;
-	log_verbose(1, "Peer credentials: pid %ld, uid %ld, gid %ld",
-	    (long)pid, (long)uid, (long)gid);
+	if (!c->has_cred && c->client->rfd != -1 &&
+	    osdep_peercred(c->client->rfd, &c->cred_pid, &c->cred_uid,
+	    &c->cred_gid) == 0)
+		c->has_cred = true;
+	if (c->has_cred)
+		log_verbose(1, "Peer credentials: pid %ld, uid %ld, gid %ld",
+		    (long)c->cred_pid, (long)c->cred_uid, (long)c->cred_gid);
+}
+
+/* Is sa a wildcard address (0.0.0.0, ::)? */
+static bool
+conn_wildcard(const struct sockaddr *sa)
+{
+	static const struct in6_addr	 any6 = IN6ADDR_ANY_INIT;
+
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)sa)->
+		    sin_addr.s_addr == htonl(INADDR_ANY);
+	if (sa->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_addr, &any6, sizeof(any6)) == 0;
+	return false;
+}
+
+/*
+ * A datagram peer's connection, on server socket fd: its local address is
+ * the socket's, or, when that is a wildcard, the address the first
+ * message m was sent to (IP_PKTINFO); its credentials are those the
+ * message carried (SCM_CREDENTIALS), for a UNIX sender.
+ */
+void
+conn_dgram_origin(struct sc_conn *c, int fd, const struct sc_dgram_meta *m)
+{
+	struct sockaddr_in6	*s6;
+	struct sockaddr_in	*s4;
+	in_port_t		 port;
+
+	c->locallen = sizeof(c->local);
+	if (sys_getsockname(fd, (struct sockaddr *)&c->local,
+	    &c->locallen) == -1)
+		c->locallen = 0;
+	if (c->locallen > 0 && m->has_dst &&
+	    conn_wildcard((struct sockaddr *)&c->local)) {
+		s4 = (struct sockaddr_in *)(void *)&c->local;
+		s6 = (struct sockaddr_in6 *)(void *)&c->local;
+		port = c->local.ss_family == AF_INET ? s4->sin_port :
+		    s6->sin6_port;
+		memcpy(&c->local, &m->dst, m->dstlen);
+		c->locallen = m->dstlen;
+		if (m->dst.ss_family == AF_INET)
+			s4->sin_port = port;
+		else
+			s6->sin6_port = port;
+	}
+	if (m->has_cred) {
+		c->has_cred = true;
+		c->cred_pid = m->pid;
+		c->cred_uid = m->uid;
+		c->cred_gid = m->gid;
+	}
 }
 
 /* A new connection for client, which it owns from now on. */
@@ -206,8 +265,7 @@ conn_new(struct sc_server *srv, struct sc_endpoint *client,
 	if (c->peerlen > sizeof(sa_family_t) && peer->sa_family != AF_UNIX) {
 		addr_numeric(peer, peerlen, host, sizeof(host), &port);
 		(void)snprintf(c->who, sizeof(c->who), "%s %d", host, port);
-		(void)snprintf(c->label, sizeof(c->label), "%s port %d (%s)",
-		    host, port, o->proto->name);
+		session_label(o, peer, peerlen, c->label, sizeof(c->label));
 	} else {
 		/*
 		 * A UNIX connection is shown by the listening path, as nc
@@ -253,6 +311,26 @@ conn_free(struct sc_conn *c)
 	server_conn_gone(srv, NULL);
 }
 
+/*
+ * The bytes received from the client and sent to it: the relay's counts,
+ * or, for a message socket, its payload bytes (the relay sees them
+ * framed).
+ */
+static void
+conn_count(struct sc_conn *c)
+{
+	struct sc_relay	*r = c->relay;
+
+	if (r == NULL ||
+	    dgram_counts(c->client, &c->bytes_in, &c->bytes_out))
+		return;
+	c->bytes_in = relay_bytes(r, SC_DIR_BA);
+	c->bytes_out = relay_bytes(r, SC_DIR_AB);
+	if (c->side == NULL)	/* echo: one direction, both ways */
+		c->bytes_in = relay_bytes(r, SC_DIR_AB) +
+		    relay_pending(r, SC_DIR_AB);
+}
+
 /* Close both endpoints; the handler may keep the slot a while. */
 static void
 conn_end(struct sc_conn *c)
@@ -263,6 +341,7 @@ conn_end(struct sc_conn *c)
 	if (c->ended)
 		return;
 	c->ended = true;
+	conn_count(c);
 	c->relay_over = true;
 	/* a server of many reports each close; one of one, as nc, does not */
 	if (!srv->single && log_level() >= 2)
@@ -307,11 +386,6 @@ conn_relay_done(struct sc_relay *r, enum sc_relay_end end,
 	struct sc_error		 w;
 	size_t			 left;
 
-	c->bytes_in = relay_bytes(r, SC_DIR_BA);
-	c->bytes_out = relay_bytes(r, SC_DIR_AB);
-	if (c->side == NULL)	/* echo: one direction, both ways */
-		c->bytes_in = relay_bytes(r, SC_DIR_AB) +
-		    relay_pending(r, SC_DIR_AB);
 	left = relay_pending(r, SC_DIR_AB) + relay_pending(r, SC_DIR_BA);
 	if (end == SC_RELAY_IDLE && left > 0) {
 		error_reason(&w, SC_EXIT_OK, NULL,

@@ -39,6 +39,8 @@ struct sc_demux {
 	struct demux_peer	*buckets[DEMUX_BUCKETS];
 	unsigned char		*buf;
 	size_t			 size;
+	struct sc_dgram_cfg	 cfg;		/* the ports', and reports */
+	int			 rflags;
 };
 
 /* A port was closed (its connection ended): forget its peer. */
@@ -59,12 +61,30 @@ demux_gone(struct sc_endpoint *port, void *arg)
 	free(peer);
 }
 
-/* A sender we have not heard from: admit it, give it a connection. */
 static struct demux_peer *
-demux_new_peer(struct sc_demux *d, const struct sockaddr *sa, socklen_t len)
+demux_find(struct sc_demux *d, const struct sockaddr *sa, socklen_t len)
+{
+	struct demux_peer	*p;
+
+	for (p = d->buckets[DEMUX_BUCKET(sa, len)]; p != NULL; p = p->next) {
+		if (addr_equal((struct sockaddr *)&p->ss, p->len, sa, len))
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * A sender we have not heard from: admit it, give it a connection. Its
+ * first message m tells the connection its local address and a UNIX
+ * sender's credentials.
+ */
+static struct demux_peer *
+demux_new_peer(struct sc_demux *d, const struct sc_dgram_meta *m)
 {
 	struct sc_server	*srv = d->srv;
-	struct sc_dgram_cfg	 cfg;
+	const struct sockaddr	*sa = m->from;
+	socklen_t		 len = m->fromlen;
+	struct sc_dgram_cfg	 cfg = d->cfg;
 	struct demux_peer	*peer;
 	struct sc_conn		*c;
 	uint32_t		 h;
@@ -75,8 +95,6 @@ demux_new_peer(struct sc_demux *d, const struct sockaddr *sa, socklen_t len)
 	memcpy(&peer->ss, sa, len);
 	peer->len = len;
 	peer->d = d;
-	session_dgram_cfg(&srv->s, srv->family, &cfg);
-	cfg.framing = server_framing(srv);
 	memcpy(&cfg.peer, sa, len);
 	cfg.peerlen = len;
 	peer->port = dgram_port_new(srv->s.loop, d->fd, &cfg, "peer",
@@ -90,61 +108,50 @@ demux_new_peer(struct sc_demux *d, const struct sockaddr *sa, socklen_t len)
 		return NULL;
 	}
 	endpoint_label(peer->port, c->label);
+	conn_dgram_origin(c, d->fd, m);
 	h = DEMUX_BUCKET(sa, len);
 	peer->next = d->buckets[h];
 	d->buckets[h] = peer;
 	log_verbose(1, "Connection received on %s", c->who);
 	conn_start(c);
-	return peer;
+	return demux_find(d, sa, len);	/* a handler may fail at once */
 }
 
-static struct demux_peer *
-demux_find(struct sc_demux *d, const struct sockaddr *sa, socklen_t len)
+/* Tell the session (the -v lines, --recv-info, warnings). */
+static void
+demux_report(struct sc_demux *d, enum sc_dgram_event ev,
+    const struct sc_dgram_meta *m)
 {
-	struct demux_peer	*p;
-
-	for (p = d->buckets[DEMUX_BUCKET(sa, len)]; p != NULL; p = p->next) {
-		if (addr_equal((struct sockaddr *)&p->ss, p->len, sa, len))
-			return p;
-	}
-	return NULL;
+	d->cfg.report(ev, m, d->cfg.arg);
 }
 
 static void
 demux_read(struct sc_loop *loop, int fd, unsigned ev, void *arg)
 {
 	struct sc_demux		*d = arg;
-	struct sockaddr_storage	 ss;
+	struct sc_dgram_meta	 m;
 	struct demux_peer	*p;
-	socklen_t		 len;
-	ssize_t			 n;
-	char			 who[SC_ADDRSTRLEN];
 	int			 i;
 
 	(void)loop;
 	(void)ev;
 	for (i = 0; i < DEMUX_READS; i++) {
-		len = sizeof(ss);
-		n = sys_recvfrom(fd, d->buf, d->size, MSG_DONTWAIT | MSG_TRUNC,
-		    (struct sockaddr *)&ss, &len);
-		if (n == -1)
+		/* descriptors sent to us are closed: no handler takes them */
+		if (dgram_recvmsg(fd, d->buf, d->size, d->rflags, &m, NULL,
+		    NULL) == -1)
 			return;		/* EAGAIN, or an ICMP error: go on */
-		addr_str((struct sockaddr *)&ss, len, who, sizeof(who));
-		if ((size_t)n > d->size)
-			log_verbose(0, "%s: message from %s truncated: %zd "
-			    "bytes, receive buffer %zu (--recv-size)", PACKAGE,
-			    who, n, d->size);
-		log_verbose(2, "Received %zd bytes from %s", n, who);
-		if (len <= sizeof(sa_family_t))
-			continue;	/* an unbound UNIX socket: no reply */
-		if ((p = demux_find(d, (struct sockaddr *)&ss, len)) == NULL &&
-		    (p = demux_new_peer(d, (struct sockaddr *)&ss,
-		    len)) == NULL)
-			continue;
-		if (dgram_port_push(p->port, d->buf, (size_t)n < d->size ?
-		    (size_t)n : d->size) == -1)
-			log_verbose(2, "Dropped %zd bytes from %s: its queue "
-			    "is full", n, who);
+		p = NULL;	/* an unbound UNIX socket: heard, no reply */
+		if (m.fromlen > sizeof(sa_family_t) &&
+		    (p = demux_find(d, m.from, m.fromlen)) == NULL &&
+		    (p = demux_new_peer(d, &m)) == NULL)
+			continue;	/* refused (--allow, --max-conns) */
+		demux_report(d, SC_DGRAM_RECEIVED, &m);
+		if (m.real > m.len)
+			demux_report(d, SC_DGRAM_TRUNCATED, &m);
+		if (p == NULL)
+			demux_report(d, SC_DGRAM_UNNAMED, &m);
+		else if (dgram_port_push(p->port, d->buf, m.len) == -1)
+			demux_report(d, SC_DGRAM_DROPPED, &m);
 	}
 }
 
@@ -169,6 +176,13 @@ dgram_demux_start(struct sc_server *srv)
 	d->srv = srv;
 	d->fd = srv->lfd;
 	d->size = srv->s.o->recv_size;
+	session_dgram_cfg(&srv->s, srv->family, &d->cfg);
+	d->cfg.framing = server_framing(srv);
+	d->rflags = MSG_DONTWAIT;
+#ifdef MSG_CMSG_CLOEXEC
+	if (d->cfg.unixsock)
+		d->rflags |= MSG_CMSG_CLOEXEC;
+#endif
 	srv->demux = d;
 	if (loop_watch(srv->s.loop, d->fd, SC_EV_IN, demux_read, d) == -1) {
 		error_set(&e, SC_EXIT_FAIL, errno, "serve datagrams");

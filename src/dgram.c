@@ -64,6 +64,9 @@ struct sc_dgram {
 	sc_dgram_gone_cb	*gone;
 	void			*gone_arg;
 	bool			 eofmark;	/* empty messages carry creds */
+	struct sc_anc		 anc;		/* descriptors, credentials */
+	uint64_t		 nrecv, nsent;	/* payload bytes */
+	char			 reason[80];	/* why a send failed */
 	unsigned char		*rbuf;		/* one received message */
 	struct sc_deframer	 def;
 	bool			 pending;	/* def: an unsent message */
@@ -188,38 +191,69 @@ dgram_peer_seen(struct sc_dgram *g, const struct sc_dgram_meta *m)
 }
 
 /*
- * Receive one message; returns its real length, or -1. The sender and
- * the metadata the kernel attached go to *m.
+ * Receive one message from fd into buf (size bytes); returns its real
+ * length, or -1. The sender and the metadata the kernel attached go to *m;
+ * descriptors and credentials that came with it go to anc_received() (and
+ * the descriptors are closed; anc may be NULL). The demultiplexer and the
+ * first-peer server use it too.
  */
-static ssize_t
-dgram_recv(struct sc_dgram *g, struct sc_dgram_meta *m, bool *eof)
+ssize_t
+dgram_recvmsg(int fd, void *buf, size_t size, int flags,
+    struct sc_dgram_meta *m, struct sc_anc *anc, struct sc_endpoint *ep)
 {
 	struct msghdr	 msg;
 	struct iovec	 iov;
-	char		 cbuf[512];
+	union {
+		char		 buf[512];
+		struct cmsghdr	 align;
+	}		 cbuf;
 	ssize_t		 n;
 
 	memset(&msg, 0, sizeof(msg));
 	memset(m, 0, sizeof(*m));
-	iov.iov_base = g->rbuf;
-	iov.iov_len = g->cfg.recv_size;
+	iov.iov_base = buf;
+	iov.iov_len = size;
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_name = &m->fromss;
 	msg.msg_namelen = sizeof(m->fromss);
-	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof(cbuf);
-	n = sys_recvmsg(g->fd, &msg, MSG_DONTWAIT | MSG_TRUNC | g->cfg.rflags);
-	*eof = false;
-	if (n == -1)
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
+	if ((n = sys_recvmsg(fd, &msg, flags | MSG_TRUNC)) == -1)
 		return -1;
 	m->from = (struct sockaddr *)&m->fromss;
 	m->fromlen = msg.msg_namelen;
 	m->real = (size_t)n;
-	m->len = (size_t)n < g->cfg.recv_size ? (size_t)n : g->cfg.recv_size;
+	m->len = (size_t)n < size ? (size_t)n : size;
 	osdep_msg_meta(&msg, m);
+	anc_received(anc, &msg, ep);
+	return n;
+}
+
+/* The flags of every receive: a UNIX socket may be sent descriptors. */
+static int
+dgram_rflags(const struct sc_dgram_cfg *cfg)
+{
+	int	 flags = MSG_DONTWAIT | cfg->rflags;
+
+#ifdef MSG_CMSG_CLOEXEC
+	if (cfg->unixsock)
+		flags |= MSG_CMSG_CLOEXEC;
+#endif
+	return flags;
+}
+
+/* Receive one message for the relay; at a SEQPACKET EOF, *eof. */
+static ssize_t
+dgram_recv(struct sc_dgram *g, struct sc_dgram_meta *m, bool *eof)
+{
+	ssize_t	 n;
+
+	*eof = false;
+	n = dgram_recvmsg(g->fd, g->rbuf, g->cfg.recv_size,
+	    dgram_rflags(&g->cfg), m, &g->anc, &g->ep);
 	if (n == 0 && g->cfg.seqpacket)
-		*eof = !g->eofmark || !osdep_msg_marked(&msg);
+		*eof = !g->eofmark || !m->has_cred;
 	return n;
 }
 
@@ -255,6 +289,7 @@ dgram_port_read(struct sc_dgram *g, unsigned char *out)
 		if (g->qhead == NULL)
 			g->qtail = NULL;
 		g->qlen--;
+		g->nrecv += q->len;
 		if (g->ep.tap != NULL)
 			g->ep.tap(&g->ep, SC_TAP_RECEIVED, q->data, q->len,
 			    (struct sockaddr *)&g->cfg.peer, g->cfg.peerlen);
@@ -318,6 +353,7 @@ dgram_read(struct sc_endpoint *ep, void *buf, size_t len)
 		dgram_report(g, SC_DGRAM_RECEIVED, &m);
 		if (m.real > m.len)
 			dgram_report(g, SC_DGRAM_TRUNCATED, &m);
+		g->nrecv += m.len;
 		if (ep->tap != NULL)
 			ep->tap(ep, SC_TAP_RECEIVED, g->rbuf, m.len, m.from,
 			    m.fromlen);
@@ -331,6 +367,39 @@ dgram_read(struct sc_endpoint *ep, void *buf, size_t len)
 	}
 	errno = EAGAIN;
 	return -1;
+}
+
+/*
+ * A message too long for the transport: len bytes, or 0 when it is only
+ * known to be longer than the largest. On a connected socket that is an
+ * error for the relay (-1, EMSGSIZE, with the reason). A socket serving
+ * many peers reports it, drops the message and goes on (0).
+ */
+static int
+dgram_too_long(struct sc_dgram *g, size_t len)
+{
+	struct sc_dgram_meta	 m;
+
+	if (len > 0)
+		(void)snprintf(g->reason, sizeof(g->reason),
+		    "Message too long (%zu bytes)", len);
+	else
+		(void)snprintf(g->reason, sizeof(g->reason),
+		    "Message too long (more than %zu bytes)", g->cfg.send_max);
+	if (g->cfg.connected) {
+		g->ep.reason = g->reason;
+		errno = EMSGSIZE;
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	if (g->recent != NULL) {
+		m.from = (struct sockaddr *)&g->recent->ss;
+		m.fromlen = g->recent->len;
+	}
+	m.len = m.real = len;
+	m.reason = g->reason;
+	dgram_report(g, SC_DGRAM_TOOBIG, &m);
+	return 0;
 }
 
 static ssize_t
@@ -352,11 +421,18 @@ dgram_send(struct sc_dgram *g, const void *buf, size_t len)
 		to = (struct sockaddr *)&p->ss;
 		tolen = p->len;
 	}
-	if (to == NULL)
+	if (anc_pending(&g->anc))	/* --send-fd, --send-creds */
+		n = anc_sendmsg(&g->anc, g->fd, buf, len,
+		    MSG_DONTWAIT | g->cfg.sflags, to, tolen);
+	else if (to == NULL)
 		n = sys_send(g->fd, buf, len, MSG_DONTWAIT | g->cfg.sflags);
 	else
 		n = sys_sendto(g->fd, buf, len, MSG_DONTWAIT | g->cfg.sflags,
 		    to, tolen);
+	if (n == -1 && errno == EMSGSIZE)
+		return dgram_too_long(g, len) == -1 ? -1 : (ssize_t)len;
+	if (n >= 0)
+		g->nsent += (uint64_t)n;
 	if (n >= 0 && g->ep.tap != NULL) {
 		if (to == NULL && g->tpeerlen == 0) {
 			/* the socket's peer, for the dump: asked once */
@@ -421,16 +497,29 @@ dgram_write(struct sc_endpoint *ep, const void *buf, size_t len)
 		if (used == len)
 			break;
 		rv = deframer_feed(&g->def, in + used, len - used, &n, &errstr);
-		if (rv == -1) {
-			ep->reason = errstr;
-			errno = EMSGSIZE;
-			return -1;
-		}
 		used += n;
+		if (rv == -1) {
+			if (dgram_too_long(g, g->def.over) == -1)
+				return -1;
+			deframer_skip(&g->def);	/* serving many: go on */
+			continue;
+		}
 		g->pending = rv == 1;
 	}
 	ep->wpending = g->pending;
 	return (ssize_t)used;
+}
+
+/*
+ * At stdin's EOF, a descriptor or credentials that found no message to
+ * ride on go with a message of one NUL byte, as on a stream.
+ */
+static int
+dgram_flush_anc(struct sc_dgram *g)
+{
+	if (!anc_pending(&g->anc))
+		return 0;
+	return dgram_send(g, "", 1) == -1 ? -1 : 0;
 }
 
 /* At stdin's EOF: the last line or record without its terminator. */
@@ -443,7 +532,7 @@ dgram_flush(struct sc_endpoint *ep)
 
 	ep->reason = NULL;
 	if (g->cfg.framing == SC_FRAMING_RAW)
-		return 0;
+		return dgram_flush_anc(g);
 	if (!g->pending) {
 		switch (deframer_finish(&g->def, &errstr)) {
 		case -1:
@@ -454,12 +543,12 @@ dgram_flush(struct sc_endpoint *ep)
 			g->pending = true;
 			break;
 		default:
-			return 0;
+			return dgram_flush_anc(g);
 		}
 	}
 	if (dgram_send_pending(g, &err)) {
 		ep->wpending = false;
-		return 0;
+		return dgram_flush_anc(g);
 	}
 	errno = err != 0 ? err : EAGAIN;
 	return -1;
@@ -494,6 +583,7 @@ dgram_close(struct sc_endpoint *ep)
 		g->fd = -1;		/* the demultiplexer's */
 	}
 	loop_timer_stop(g->loop, &g->sweep);
+	anc_free(&g->anc);
 	for (i = 0; i < DGRAM_BUCKETS; i++) {
 		for (p = g->buckets[i]; p != NULL; p = next) {
 			next = p->next;
@@ -532,6 +622,7 @@ dgram_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
 	g->loop = loop;
 	g->cfg = *cfg;
 	g->fd = fd;
+	anc_init(&g->anc);
 	if ((g->rbuf = malloc(cfg->recv_size + 1)) == NULL ||
 	    (cfg->framing != SC_FRAMING_RAW &&
 	    deframer_init(&g->def, cfg->framing, cfg->send_max) == -1)) {
@@ -541,6 +632,7 @@ dgram_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
 	}
 	if (cfg->seqpacket)
 		g->eofmark = osdep_msg_mark(fd) == 0;
+
 	g->ep.ops = &dgram_ops;
 	g->ep.rfd = fd;
 	g->ep.wfd = cfg->connected ? fd : -1;
@@ -603,4 +695,36 @@ dgram_port_push(struct sc_endpoint *ep, const void *data, size_t len)
 	g->qlen++;
 	relay_kick(ep->owner);
 	return 0;
+}
+
+/*
+ * What the options ask of a message socket's data calls (stdin and stdout
+ * only): descriptors and credentials, as endpoint_socket_setup() does for
+ * a stream. -1 with *err when --send-fd's file cannot be opened.
+ */
+int
+dgram_setup(struct sc_endpoint *ep, const struct sc_opts *o,
+    struct sc_error *err)
+{
+	struct sc_dgram	*g = (struct sc_dgram *)(void *)ep;
+
+	if (g->port)
+		return 0;	/* the demultiplexer receives */
+	return anc_setup(&g->anc, g->fd, o, err);
+}
+
+/*
+ * The payload bytes a message endpoint received and sent, not counting
+ * the framing; false if ep is not one.
+ */
+bool
+dgram_counts(const struct sc_endpoint *ep, uint64_t *in, uint64_t *out)
+{
+	const struct sc_dgram	*g = (const struct sc_dgram *)(const void *)ep;
+
+	if (ep == NULL || ep->ops != &dgram_ops)
+		return false;
+	*in = g->nrecv;
+	*out = g->nsent;
+	return true;
 }

@@ -170,9 +170,6 @@ exec_env(const struct sc_conn *c)
 	char		**env;
 	size_t		 n = 0, i, cnt = 0;
 	char		 v[32];
-	pid_t		 pid;
-	uid_t		 uid;
-	gid_t		 gid;
 
 	while (environ[cnt] != NULL)
 		cnt++;
@@ -188,13 +185,13 @@ exec_env(const struct sc_conn *c)
 	(void)env_add(env, &n, "SOCKCAT_PROTO", c->srv->s.o->proto->name);
 	env_addr(env, &n, "REMOTE", &c->peer, c->peerlen);
 	env_addr(env, &n, "LOCAL", &c->local, c->locallen);
-	if (c->peer.ss_family == AF_UNIX && c->client->rfd != -1 &&
-	    osdep_peercred(c->client->rfd, &pid, &uid, &gid) == 0) {
-		(void)snprintf(v, sizeof(v), "%ld", (long)pid);
+	/* SO_PEERCRED, or a datagram's SCM_CREDENTIALS (conn_peercred()) */
+	if (c->has_cred) {
+		(void)snprintf(v, sizeof(v), "%ld", (long)c->cred_pid);
 		(void)env_add(env, &n, "SOCKCAT_PEER_PID", v);
-		(void)snprintf(v, sizeof(v), "%ld", (long)uid);
+		(void)snprintf(v, sizeof(v), "%ld", (long)c->cred_uid);
 		(void)env_add(env, &n, "SOCKCAT_PEER_UID", v);
-		(void)snprintf(v, sizeof(v), "%ld", (long)gid);
+		(void)snprintf(v, sizeof(v), "%ld", (long)c->cred_gid);
 		(void)env_add(env, &n, "SOCKCAT_PEER_GID", v);
 	}
 	env[n] = NULL;

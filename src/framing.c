@@ -121,7 +121,21 @@ void
 deframer_next(struct sc_deframer *d)
 {
 	d->len = 0;
+	d->hdr = 0;
 	d->complete = false;
+	d->skip = false;
+}
+
+/*
+ * After deframer_feed() found a message too long: pass over the rest of
+ * it, so that the next message is read whole.
+ */
+void
+deframer_skip(struct sc_deframer *d)
+{
+	d->len = 0;
+	d->complete = false;
+	d->skip = true;
 }
 
 /* A delimited message: copy up to the delimiter. */
@@ -133,7 +147,14 @@ deframe_delim(struct sc_deframer *d, const unsigned char *in, size_t len,
 	const unsigned char *end = memchr(in, delim, len);
 	size_t		 n = end != NULL ? (size_t)(end - in) : len;
 
+	if (d->skip) {
+		/* the rest of a message that was too long */
+		*used = end != NULL ? n + 1 : n;
+		d->skip = end == NULL;
+		return 0;
+	}
 	if (d->len + n > d->max) {
+		d->over = 0;	/* longer than max; its length is unknown */
 		*errstr = d->framing == SC_FRAMING_LINE ?
 		    "line longer than the largest message" :
 		    "NUL-terminated record longer than the largest message";
@@ -157,6 +178,15 @@ deframe_len32(struct sc_deframer *d, const unsigned char *in, size_t len,
 	size_t	 n;
 
 	*used = 0;
+	if (d->skip) {
+		/* the payload of a frame that was too long */
+		n = d->want - d->len < len ? d->want - d->len : len;
+		d->len += n;
+		*used = n;
+		if (d->len == d->want)
+			deframer_next(d);
+		return 0;
+	}
 	if (d->hdr < 4) {
 		n = 4 - d->hdr < len ? 4 - d->hdr : len;
 		memcpy(d->head + d->hdr, in, n);
@@ -167,6 +197,7 @@ deframe_len32(struct sc_deframer *d, const unsigned char *in, size_t len,
 		d->want = (size_t)d->head[0] << 24 | (size_t)d->head[1] << 16 |
 		    (size_t)d->head[2] << 8 | d->head[3];
 		if (d->want > d->max) {
+			d->over = d->want;
 			*errstr = "len32 frame longer than the largest message";
 			return -1;
 		}
@@ -187,8 +218,9 @@ deframe_len32(struct sc_deframer *d, const unsigned char *in, size_t len,
 /*
  * Feed stdin bytes. Returns 1 when a whole message is ready in d->buf and
  * d->len (*used bytes were taken; call deframer_next() once it is sent),
- * 0 when all of in was taken and more is needed, -1 on a frame that is
- * too long (*errstr says which).
+ * 0 when more is needed (*used bytes were taken), -1 on a message that is
+ * too long (*errstr says which; d->over is its length, or 0 when it is
+ * only known to be longer than d->max).
  */
 int
 deframer_feed(struct sc_deframer *d, const unsigned char *in, size_t len,
@@ -211,6 +243,10 @@ deframer_finish(struct sc_deframer *d, const char **errstr)
 {
 	if (d->complete)
 		return 1;
+	if (d->skip) {
+		deframer_next(d);	/* its error was reported */
+		return 0;
+	}
 	if (d->framing == SC_FRAMING_LEN32) {
 		if (d->hdr == 0 && d->len == 0)
 			return 0;

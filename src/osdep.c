@@ -156,9 +156,10 @@ osdep_unacked(int fd, size_t *n)
 }
 
 /*
- * Make every message on a SEQPACKET socket carry a control message (the
- * sender's credentials), so that an empty message can be told from the
- * end of file, which carries none. 0 when done, -1 when impossible here.
+ * Make every message on a UNIX message socket carry the sender's
+ * credentials (SO_PASSCRED): they tell who sent a datagram, and on a
+ * SEQPACKET socket an empty message from the end of file, which carries
+ * none. 0 when done, -1 when impossible here.
  */
 int
 osdep_msg_mark(int fd)
@@ -171,25 +172,6 @@ osdep_msg_mark(int fd)
 	(void)fd;
 	return -1;
 #endif
-}
-
-/* Did the message carry the mark osdep_msg_mark() asked for? */
-bool
-osdep_msg_marked(const struct msghdr *msg)
-{
-#if defined(SO_PASSCRED) && defined(SCM_CREDENTIALS)
-	struct cmsghdr	*c;
-
-	for (c = CMSG_FIRSTHDR((struct msghdr *)(uintptr_t)msg); c != NULL;
-	    c = CMSG_NXTHDR((struct msghdr *)(uintptr_t)msg, c)) {
-		if (c->cmsg_level == SOL_SOCKET &&
-		    c->cmsg_type == SCM_CREDENTIALS)
-			return true;
-	}
-#else
-	(void)msg;
-#endif
-	return false;
 }
 
 static int
@@ -212,18 +194,72 @@ osdep_recv_meta(int fd, int family)
 
 	if (setopt_on(fd, SOL_SOCKET, SO_TIMESTAMPNS) == -1)
 		rv = -1;
+	if (osdep_recv_dst(fd, family) == -1)
+		rv = -1;
 	if (family == AF_INET6) {
-		if (setopt_on(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO) == -1 ||
-		    setopt_on(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT) == -1)
+		if (setopt_on(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT) == -1)
 			rv = -1;
-		(void)setopt_on(fd, IPPROTO_IP, IP_PKTINFO);
 		(void)setopt_on(fd, IPPROTO_IP, IP_RECVTTL);
 	} else if (family == AF_INET) {
-		if (setopt_on(fd, IPPROTO_IP, IP_PKTINFO) == -1 ||
-		    setopt_on(fd, IPPROTO_IP, IP_RECVTTL) == -1)
+		if (setopt_on(fd, IPPROTO_IP, IP_RECVTTL) == -1)
 			rv = -1;
 	}
 	return rv;
+}
+
+/* Only each datagram's destination address (IP_PKTINFO, IPV6_PKTINFO). */
+int
+osdep_recv_dst(int fd, int family)
+{
+	if (family == AF_INET6) {
+		(void)setopt_on(fd, IPPROTO_IP, IP_PKTINFO);
+		return setopt_on(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO);
+	}
+	if (family == AF_INET)
+		return setopt_on(fd, IPPROTO_IP, IP_PKTINFO);
+	return 0;
+}
+
+/*
+ * Have an unconnected UDP socket hear of the ICMP errors its sends cause
+ * (IP_RECVERR, IPV6_RECVERR): a receive then fails as on a connected one.
+ */
+int
+osdep_recv_err(int fd, int family)
+{
+	int	 rv = setopt_on(fd, IPPROTO_IP, IP_RECVERR);
+
+	if (family == AF_INET6)
+		rv = setopt_on(fd, IPPROTO_IPV6, IPV6_RECVERR);
+	return rv;
+}
+
+/*
+ * A socket that joined multicast groups hears only those groups: Linux
+ * otherwise delivers to a wildcard-bound socket every group any socket
+ * of the host joined on its port (IP_MULTICAST_ALL, IPV6_MULTICAST_ALL,
+ * the latter since Linux 4.20: a kernel without it is left as it is).
+ */
+int
+osdep_mcast_only(int fd, int family)
+{
+	int	 off = 0;
+
+#ifdef IP_MULTICAST_ALL
+	if (family == AF_INET && sys_setsockopt(fd, IPPROTO_IP,
+	    IP_MULTICAST_ALL, &off, sizeof(off)) == -1)
+		return -1;
+#endif
+#ifdef IPV6_MULTICAST_ALL
+	if (family == AF_INET6 && sys_setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_MULTICAST_ALL, &off, sizeof(off)) == -1 &&
+	    errno != ENOPROTOOPT)
+		return -1;
+#endif
+	(void)fd;
+	(void)family;
+	(void)off;
+	return 0;
 }
 
 static void
@@ -250,7 +286,32 @@ meta_dst6(struct sc_dgram_meta *m, struct in6_addr a)
 	m->has_dst = true;
 }
 
-/* Pick the metadata out of a received message's control data. */
+/* The sender's credentials (SCM_CREDENTIALS), of a UNIX message. */
+static void
+meta_cred(const struct cmsghdr *c, struct sc_dgram_meta *m)
+{
+#if defined(SO_PASSCRED) && defined(SCM_CREDENTIALS)
+	struct ucred	 uc;
+
+	if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_CREDENTIALS ||
+	    c->cmsg_len < CMSG_LEN(sizeof(uc)))
+		return;
+	memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+	m->has_cred = true;
+	m->pid = uc.pid;
+	m->uid = uc.uid;
+	m->gid = uc.gid;
+#else
+	(void)c;
+	(void)m;
+#endif
+}
+
+/*
+ * Pick the metadata out of a received message's control data; a UNIX
+ * message's credentials too (they come when SO_PASSCRED is on: see
+ * osdep_msg_mark()).
+ */
 void
 osdep_msg_meta(const struct msghdr *msg, struct sc_dgram_meta *m)
 {
@@ -283,7 +344,8 @@ osdep_msg_meta(const struct msghdr *msg, struct sc_dgram_meta *m)
 		    c->cmsg_type == IPV6_HOPLIMIT)) {
 			memcpy(&v, d, sizeof(v));
 			m->ttl = v;
-		}
+		} else
+			meta_cred(c, m);
 	}
 }
 

@@ -191,6 +191,26 @@ relay_fail(struct sc_relay *r, const struct sc_endpoint *ep,
 		error_set(&r->err, exit, errnum, "%s", what);
 }
 
+/*
+ * A send to a message socket failed. Its messages carry no end of file
+ * that would end the other way, so stop reading it too, once what it sent
+ * is written out: the failure ends the session.
+ */
+static void
+relay_msg_failed(struct sc_relay *r, const struct sc_endpoint *ep)
+{
+	int	 d;
+
+	if (ep->msgmax == 0)
+		return;		/* a stream: its own reads will tell */
+	for (d = 0; d < 2; d++) {
+		if (r->dir[d].src == ep && r->dir[d].state == DIR_OPEN) {
+			r->dir[d].state = DIR_DRAIN;
+			r->dir[d].shut = false;
+		}
+	}
+}
+
 static void
 relay_idle_fired(struct sc_loop *loop, struct sc_timer *t, void *arg)
 {
@@ -200,7 +220,11 @@ relay_idle_fired(struct sc_loop *loop, struct sc_timer *t, void *arg)
 	(void)t;
 	r->finished = true;
 	relay_update(r);
-	r->done(r, SC_RELAY_IDLE, NULL, r->arg);
+	/* a failure already recorded is still the outcome */
+	if (r->failed)
+		r->done(r, SC_RELAY_ERROR, &r->err, r->arg);
+	else
+		r->done(r, SC_RELAY_IDLE, NULL, r->arg);
 }
 
 static void
@@ -370,6 +394,7 @@ relay_write(struct sc_relay *r, struct relay_dir *dir)
 			relay_fail(r, dir->dst, dir->dst->wname, errno);
 			dir->state = DIR_DONE;
 			b->len = 0;
+			relay_msg_failed(r, dir->dst);
 			return false;
 		}
 		b->off += (size_t)n;
@@ -410,6 +435,7 @@ relay_write_pending(struct sc_relay *r, struct relay_dir *dir)
 	    errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
 		relay_fail(r, dir->dst, dir->dst->wname, errno);
 		dir->state = DIR_DONE;
+		relay_msg_failed(r, dir->dst);
 	}
 }
 
@@ -526,6 +552,7 @@ relay_flush(struct sc_relay *r, struct relay_dir *dir)
 		return false;
 	}
 	relay_fail(r, dir->dst, dir->dst->wname, errno);
+	relay_msg_failed(r, dir->dst);
 	return true;
 }
 

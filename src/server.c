@@ -237,7 +237,17 @@ server_open(struct sc_server *srv, struct sc_error *err)
 	srv->family = o->proto->family;
 	if (server_announce(srv, err) == -1)
 		return -1;
-	return sock_dgram_options(srv->lfd, srv->family, o, err);
+	if (sock_dgram_options(srv->lfd, srv->family, o, err) == -1)
+		return -1;
+	/* a UNIX datagram's sender: its credentials come with its message */
+	if (o->proto->family == AF_UNIX && o->proto->message &&
+	    !o->proto->eof && !o->proto->accepts)
+		(void)osdep_msg_mark(srv->lfd);
+	/* an exec child's SOCKCAT_LOCAL_ADDR when bound to a wildcard */
+	if (o->proto->protocol == IPPROTO_UDP && !o->recv_info &&
+	    srv->handler == &sc_handler_exec)
+		(void)osdep_recv_dst(srv->lfd, srv->family);
+	return 0;
 }
 
 /* Wait for the next client or datagram. */
@@ -339,11 +349,13 @@ server_client_endpoint(struct sc_server *srv, int fd, const char *label,
 
 	if (o->proto->message) {
 		dcfg->framing = server_framing(srv);
-		return dgram_new(srv->s.loop, fd, dcfg, label);
-	}
-	ep = endpoint_socket(fd, label, o->proto->protocol == IPPROTO_TCP);
+		ep = dgram_new(srv->s.loop, fd, dcfg, label);
+	} else
+		ep = endpoint_socket(fd, label,
+		    o->proto->protocol == IPPROTO_TCP);
 	if (ep != NULL && srv->handler == &sc_handler_stdio &&
-	    endpoint_socket_setup(ep, o, &e) == -1) {
+	    (o->proto->message ? dgram_setup(ep, o, &e) :
+	    endpoint_socket_setup(ep, o, &e)) == -1) {
 		log_warn_error(&e);
 		ep->ops->close(ep);
 		return NULL;
@@ -351,10 +363,13 @@ server_client_endpoint(struct sc_server *srv, int fd, const char *label,
 	return ep;
 }
 
-/* A client socket: make it a connection and start its handler. */
+/*
+ * A client socket: make it a connection and start its handler. m: a
+ * datagram server's first message, which tells more about the sender.
+ */
 static void
 server_serve(struct sc_server *srv, int fd, const struct sockaddr *sa,
-    socklen_t len, struct sc_dgram_cfg *dcfg)
+    socklen_t len, struct sc_dgram_cfg *dcfg, const struct sc_dgram_meta *m)
 {
 	struct sc_endpoint	*ep;
 	struct sc_conn		*c;
@@ -373,6 +388,8 @@ server_serve(struct sc_server *srv, int fd, const struct sockaddr *sa,
 		return;
 	}
 	endpoint_label(c->client, c->label);
+	if (m != NULL)
+		conn_dgram_origin(c, fd, m);
 	/* an unbound UNIX datagram sender has no name to show */
 	if (srv->s.o->proto->accepts || len > sizeof(sa_family_t))
 		log_verbose(1, "Connection received on %s", c->who);
@@ -420,7 +437,7 @@ server_accept(struct sc_loop *loop, int lfd, unsigned ev, void *arg)
 	}
 	loop_timer_stop(loop, &srv->accept_timer);
 	session_dgram_cfg(&srv->s, srv->family, &dcfg);
-	server_serve(srv, fd, (struct sockaddr *)&ss, len, &dcfg);
+	server_serve(srv, fd, (struct sockaddr *)&ss, len, &dcfg, NULL);
 }
 
 /* A datagram from a client the access list refuses: drop it. */
@@ -434,51 +451,57 @@ server_drop_datagram(int fd)
 
 /*
  * A datagram socket without -k: the first sender becomes the peer. Its
- * message is only peeked at here, and read by the relay; the socket is
- * connected to the sender, so that replies go to it and nobody else is
- * heard (the message endpoint also drops what others sent before).
+ * message is only peeked at here, and read by the relay. The socket is
+ * not connected to it (a UNIX one would refuse everyone else's sends,
+ * and UDP would answer them with ICMP errors): the message endpoint sends
+ * to the peer and ignores everyone else, even those who sent first. A
+ * UDP socket still hears of ICMP errors for what it sends (IP_RECVERR).
  */
 static void
 server_first_peer(struct sc_loop *loop, int lfd, unsigned ev, void *arg)
 {
 	struct sc_server	*srv = arg;
 	struct sc_dgram_cfg	 dcfg;
+	struct sc_dgram_meta	 m;
 	struct sc_error		 e;
 	char			 c;
+	int			 flags = MSG_PEEK | MSG_DONTWAIT;
 
 	(void)ev;
 	session_dgram_cfg(&srv->s, srv->family, &dcfg);
-	dcfg.peerlen = sizeof(dcfg.peer);
-	if (sys_recvfrom(lfd, &c, 1, MSG_PEEK | MSG_DONTWAIT,
-	    (struct sockaddr *)&dcfg.peer, &dcfg.peerlen) == -1) {
+#ifdef MSG_CMSG_CLOEXEC
+	if (dcfg.unixsock)
+		flags |= MSG_CMSG_CLOEXEC;
+#endif
+	if (dgram_recvmsg(lfd, &c, 1, flags, &m, NULL, NULL) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		error_set(&e, error_exit_for_errno(errno), errno, "recvfrom");
+		error_set(&e, error_exit_for_errno(errno), errno, "recvmsg");
 		log_warn_error(&e);
 		srv->s.status = e.exit;
 		loop_break(loop);
 		return;
 	}
-	if (dcfg.peerlen > sizeof(sa_family_t) && !server_admit(srv,
-	    (struct sockaddr *)&dcfg.peer, dcfg.peerlen)) {
+	if (m.fromlen > sizeof(sa_family_t) && !server_admit(srv, m.from,
+	    m.fromlen)) {
 		server_drop_datagram(lfd);
 		return;
 	}
 	loop_timer_stop(loop, &srv->accept_timer);
 	loop_forget(loop, lfd);
 	srv->lfd = -1;		/* the connection owns the socket now */
-	if (dcfg.peerlen <= sizeof(sa_family_t)) {
+	if (m.fromlen <= sizeof(sa_family_t)) {
 		/* an unbound UNIX socket: heard, but never answerable */
 		dcfg.connected = false;
-		dcfg.peerlen = 0;
-	} else if (sys_connect(lfd, (struct sockaddr *)&dcfg.peer,
-	    dcfg.peerlen) == -1) {
-		error_set(&e, SC_EXIT_FAIL, errno, "connect to the first "
-		    "sender");
-		log_warn_error(&e);
+	} else {
+		memcpy(&dcfg.peer, m.from, m.fromlen);
+		dcfg.peerlen = m.fromlen;
+		dcfg.sendto_peer = true;
+		if (srv->s.o->proto->protocol == IPPROTO_UDP)
+			(void)osdep_recv_err(lfd, srv->family);
 	}
 	server_serve(srv, lfd, (struct sockaddr *)&dcfg.peer, dcfg.peerlen,
-	    &dcfg);
+	    &dcfg, &m);
 }
 
 /* -k on a datagram socket with stdin/stdout: one socket, every sender. */
@@ -502,13 +525,17 @@ server_serve_all(struct sc_server *srv)
 	if ((ep = dgram_new(srv->s.loop, fd, &dcfg, "its peers")) == NULL ||
 	    (c = conn_new(srv, ep, NULL, 0)) == NULL) {
 		error_set(&e, SC_EXIT_FAIL, ENOMEM, "serve datagrams");
-		log_warn_error(&e);
-		srv->s.status = SC_EXIT_FAIL;
-		loop_break(srv->s.loop);
-		return;
+		goto fail;
 	}
+	if (dgram_setup(ep, srv->s.o, &e) == -1)
+		goto fail;
 	endpoint_label(ep, "its peers");
 	conn_start(c);
+	return;
+fail:
+	log_warn_error(&e);
+	srv->s.status = e.exit;
+	loop_break(srv->s.loop);
 }
 
 int

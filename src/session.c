@@ -152,19 +152,19 @@ session_meta_str(const struct sc_dgram_meta *m, char *buf, size_t size)
 		    (long long)m->time.tv_sec, (long)m->time.tv_nsec);
 }
 
-/* "ADDR PORT", or a UNIX name, as the -v lines show a peer. */
+/*
+ * "ADDR PORT", or a UNIX name, as the -v lines and warnings show the
+ * sender of a message. A UNIX sender without a name (a SEQPACKET client
+ * usually has none) is "an unnamed peer".
+ */
 static const char *
-session_peer_str(const struct sc_session *s, const struct sc_dgram_meta *m,
-    char *buf, size_t size)
+session_peer_str(const struct sc_dgram_meta *m, char *buf, size_t size)
 {
 	char	 host[SC_HOSTLEN];
 	int	 port;
 
-	if (m->fromlen == 0 || (s->o->proto->accepts &&
-	    s->o->unix_path != NULL)) {
-		/* a SEQPACKET connection: its messages carry no address */
-		(void)snprintf(buf, size, "%s", s->o->unix_path != NULL ?
-		    s->o->unix_path : "the peer");
+	if (m->fromlen <= sizeof(sa_family_t)) {
+		(void)snprintf(buf, size, "an unnamed peer");
 		return buf;
 	}
 	addr_numeric(m->from, m->fromlen, host, sizeof(host), &port);
@@ -175,6 +175,29 @@ session_peer_str(const struct sc_session *s, const struct sc_dgram_meta *m,
 	return buf;
 }
 
+/*
+ * A named peer as errors name it: "ADDR port PORT (PROTO)", or
+ * "PATH (PROTO)" for a UNIX one.
+ */
+void
+session_label(const struct sc_opts *o, const struct sockaddr *sa,
+    socklen_t len, char *buf, size_t size)
+{
+	char	 a[SC_ADDRSTRLEN];
+
+	(void)snprintf(buf, size, "%s (%s)", addr_str(sa, len, a, sizeof(a)),
+	    o->proto->name);
+}
+
+/* -v: a UNIX sender's credentials, from its message (SCM_CREDENTIALS). */
+static void
+session_peer_cred(const struct sc_dgram_meta *m)
+{
+	if (m->has_cred)
+		log_verbose(1, "Peer credentials: pid %ld, uid %ld, gid %ld",
+		    (long)m->pid, (long)m->uid, (long)m->gid);
+}
+
 /* What the message endpoint reports, as -v lines and warnings. */
 static void
 session_dgram_report(enum sc_dgram_event ev, const struct sc_dgram_meta *m,
@@ -182,12 +205,13 @@ session_dgram_report(enum sc_dgram_event ev, const struct sc_dgram_meta *m,
 {
 	struct sc_session	*s = arg;
 	struct sc_error		 e;
-	char			 who[SC_ADDRSTRLEN + 8], meta[256];
+	char			 who[SC_ADDRSTRLEN + 32], meta[256];
 
-	session_peer_str(s, m, who, sizeof(who));
+	session_peer_str(m, who, sizeof(who));
 	switch (ev) {
 	case SC_DGRAM_NEW_PEER:
 		log_verbose(1, "Connection received on %s", who);
+		session_peer_cred(m);
 		break;
 	case SC_DGRAM_RECEIVED:
 		if (!s->o->recv_info && log_level() < 2)
@@ -217,6 +241,17 @@ session_dgram_report(enum sc_dgram_event ev, const struct sc_dgram_meta *m,
 	case SC_DGRAM_EXPIRED:
 		log_verbose(2, "Peer %s expired (idle)", who);
 		break;
+	case SC_DGRAM_DROPPED:
+		log_verbose(2, "Dropped %zu bytes from %s: its queue is full",
+		    m->real, who);
+		break;
+	case SC_DGRAM_TOOBIG:
+		if (m->fromlen > sizeof(sa_family_t))
+			session_label(s->o, m->from, m->fromlen, who,
+			    sizeof(who));
+		error_reason(&e, SC_EXIT_OK, m->reason, "send to %s", who);
+		log_warn_error(&e);
+		break;
 	}
 }
 
@@ -235,6 +270,7 @@ session_dgram_cfg(const struct sc_session *s, int family,
 		cfg->send_max = family == AF_INET6 ? 65527 : 65507;
 	cfg->connected = true;
 	cfg->seqpacket = o->proto->eof;
+	cfg->unixsock = o->proto->family == AF_UNIX;
 	cfg->peer_idle_ms = o->idle_timeout_ms;
 	cfg->sflags = o->send_flags;
 	cfg->rflags = o->recv_flags;

@@ -443,6 +443,12 @@ sock_dgram_options(int fd, int family, const struct sc_opts *o,
 		    err) == -1)
 			return -1;
 	}
+	if (o->nmcast > 0 && osdep_mcast_only(fd, family) == -1) {
+		error_set(err, SC_EXIT_FAIL, errno, "setsockopt %s",
+		    family == AF_INET6 ? "IPV6_MULTICAST_ALL" :
+		    "IP_MULTICAST_ALL");
+		return -1;
+	}
 	if (sock_mcast_send(fd, family, o, err) == -1)
 		return -1;
 	if (o->recv_info && osdep_recv_meta(fd, family) == -1) {

@@ -105,6 +105,8 @@ struct sc_deframer {
 	unsigned char	 head[4];	/* len32: the length being read */
 	size_t		 hdr;		/* len32: length bytes so far */
 	size_t		 want;		/* len32: the payload length */
+	size_t		 over;		/* a message too long: its length */
+	bool		 skip;		/* passing over such a message */
 };
 
 int	 framing_parse(const char *, enum sc_framing *);
@@ -118,6 +120,7 @@ int	 deframer_feed(struct sc_deframer *, const unsigned char *, size_t,
 	    size_t *, const char **);
 int	 deframer_finish(struct sc_deframer *, const char **);
 void	 deframer_next(struct sc_deframer *);
+void	 deframer_skip(struct sc_deframer *);
 
 enum sc_mode {
 	SC_MODE_CONNECT,
@@ -524,6 +527,27 @@ struct sc_endpoint {
 	char		 wname[SC_ADDRSTRLEN + 32];	/* "write to stdout" */
 };
 
+/*
+ * anc.c: descriptors and credentials sent with the first data and
+ * reported as they come (UNIX sockets, stream and message alike).
+ */
+struct sc_anc {
+	int		 pass_fd;	/* --send-fd: to send, or -1 */
+	bool		 send_creds;	/* --send-creds: to send */
+	bool		 recv_fd;	/* report descriptors received */
+	bool		 recv_creds;	/* report credentials received */
+	pid_t		 last_pid;	/* the credentials last reported */
+};
+
+void	 anc_init(struct sc_anc *);
+int	 anc_setup(struct sc_anc *, int, const struct sc_opts *,
+	    struct sc_error *);
+bool	 anc_pending(const struct sc_anc *);
+ssize_t	 anc_sendmsg(struct sc_anc *, int, const void *, size_t, int,
+	    const struct sockaddr *, socklen_t);
+void	 anc_received(struct sc_anc *, struct msghdr *, struct sc_endpoint *);
+void	 anc_free(struct sc_anc *);
+
 int	 endpoint_stdio(struct sc_endpoint *);
 struct sc_endpoint *endpoint_socket(int, const char *, bool);
 int	 endpoint_socket_setup(struct sc_endpoint *, const struct sc_opts *,
@@ -597,6 +621,8 @@ enum sc_dgram_event {
 	SC_DGRAM_FOREIGN,	/* from someone other than the peer: ignored */
 	SC_DGRAM_UNNAMED,	/* from an unbound UNIX socket: no reply */
 	SC_DGRAM_EXPIRED,	/* a peer was idle too long and forgotten */
+	SC_DGRAM_TOOBIG,	/* unconnected: a message too long, dropped */
+	SC_DGRAM_DROPPED,	/* demultiplexer: the peer's queue is full */
 };
 
 struct sc_dgram_meta {
@@ -611,6 +637,11 @@ struct sc_dgram_meta {
 	int			 ttl;		/* TTL or hop limit, or -1 */
 	bool			 has_time;	/* SO_TIMESTAMPNS */
 	struct timespec		 time;
+	bool			 has_cred;	/* SCM_CREDENTIALS */
+	pid_t			 pid;
+	uid_t			 uid;
+	gid_t			 gid;
+	const char		*reason;	/* SC_DGRAM_TOOBIG: why */
 };
 
 typedef void sc_dgram_report_cb(enum sc_dgram_event,
@@ -627,6 +658,7 @@ struct sc_dgram_cfg {
 	int			 sflags, rflags;	/* --send/recv-flags */
 	int			 peek;		/* --peek: bytes, or 0 */
 	bool			 seqpacket;	/* has an end of file */
+	bool			 unixsock;	/* may be sent descriptors */
 	int64_t			 peer_idle_ms;	/* unconnected: forget peers */
 	const struct sc_acl	*acl;		/* unconnected: who is heard */
 	sc_dgram_report_cb	*report;
@@ -641,6 +673,11 @@ struct sc_endpoint *dgram_port_new(struct sc_loop *, int,
 	    const struct sc_dgram_cfg *, const char *, sc_dgram_gone_cb *,
 	    void *);
 int	 dgram_port_push(struct sc_endpoint *, const void *, size_t);
+int	 dgram_setup(struct sc_endpoint *, const struct sc_opts *,
+	    struct sc_error *);
+ssize_t	 dgram_recvmsg(int, void *, size_t, int, struct sc_dgram_meta *,
+	    struct sc_anc *, struct sc_endpoint *);
+bool	 dgram_counts(const struct sc_endpoint *, uint64_t *, uint64_t *);
 
 /* tap.c: what went over the sockets, for dumps, logs and counts. */
 #define SC_TAP_SENT	0
@@ -724,8 +761,10 @@ int	 osdep_unacked(int, size_t *);
 int	 osdep_peercred(int, pid_t *, uid_t *, gid_t *);
 void	 osdep_child_signals(void);
 int	 osdep_msg_mark(int);
-bool	 osdep_msg_marked(const struct msghdr *);
 int	 osdep_recv_meta(int, int);
+int	 osdep_recv_dst(int, int);
+int	 osdep_recv_err(int, int);
+int	 osdep_mcast_only(int, int);
 void	 osdep_msg_meta(const struct msghdr *, struct sc_dgram_meta *);
 
 /* log.c: verbosity and the stable -v message formats. */
@@ -759,6 +798,8 @@ void	 session_relay_cfg(const struct sc_opts *, const struct sc_endpoint *,
 	    struct sc_relay_cfg *);
 void	 session_dgram_cfg(const struct sc_session *, int,
 	    struct sc_dgram_cfg *);
+void	 session_label(const struct sc_opts *, const struct sockaddr *,
+	    socklen_t, char *, size_t);
 int	 session_finish(struct sc_session *);
 
 /*
@@ -806,6 +847,10 @@ struct sc_conn {
 	char			 label[SC_ADDRSTRLEN + 32];	/* for errors */
 	bool			 relay_over;
 	bool			 ended;
+	bool			 has_cred;	/* a UNIX peer's credentials */
+	pid_t			 cred_pid;
+	uid_t			 cred_uid;
+	gid_t			 cred_gid;
 	uint64_t		 bytes_in, bytes_out;
 	uint64_t		 tap_off[2];	/* per direction, dump */
 	struct sc_conn		*next, *prev;
@@ -814,6 +859,8 @@ struct sc_conn {
 struct sc_conn	*conn_new(struct sc_server *, struct sc_endpoint *,
 		    const struct sockaddr *, socklen_t);
 void		 conn_start(struct sc_conn *);
+void		 conn_dgram_origin(struct sc_conn *, int,
+		    const struct sc_dgram_meta *);
 void		 conn_ready(struct sc_conn *, struct sc_endpoint *);
 void		 conn_abort(struct sc_conn *, const struct sc_error *);
 void		 conn_release(struct sc_conn *);

@@ -54,10 +54,8 @@ struct sockep {
 	bool			 urgent_due;	/* one waits for its mark */
 	unsigned char		 urgent_byte;
 	uint64_t		 received;	/* stream offset */
-	int			 pass_fd;	/* sent with the first data */
-	bool			 send_creds;
+	struct sc_anc		 anc;		/* descriptors, credentials */
 	bool			 cmsgs;		/* receive with recvmsg() */
-	pid_t			 last_pid;	/* creds last reported */
 	unsigned char		 tn_state, tn_cmd;
 };
 
@@ -144,41 +142,6 @@ sockep_peek(struct sockep *s)
 	free(buf);
 }
 
-/* What came with the data: descriptors and credentials. */
-static void
-sockep_cmsgs(struct sockep *s, struct msghdr *msg)
-{
-	struct cmsghdr	*c;
-	int		 fd;
-	size_t		 i, n;
-
-	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET)
-			continue;
-		if (c->cmsg_type == SCM_RIGHTS) {
-			n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (i = 0; i < n; i++) {
-				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int),
-				    sizeof(fd));
-				sockep_event(s, SC_EP_FD, NULL, 0,
-				    (uint64_t)fd);
-				(void)close(fd);
-			}
-		}
-#ifdef SCM_CREDENTIALS
-		else if (c->cmsg_type == SCM_CREDENTIALS) {
-			struct ucred	 uc;
-
-			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
-			if (uc.pid != s->last_pid)
-				sockep_event(s, SC_EP_CREDS, &uc, sizeof(uc),
-				    0);
-			s->last_pid = uc.pid;
-		}
-#endif
-	}
-}
-
 static ssize_t
 sockep_recv(struct sockep *s, void *buf, size_t len, int flags)
 {
@@ -200,7 +163,7 @@ sockep_recv(struct sockep *s, void *buf, size_t len, int flags)
 	flags |= MSG_CMSG_CLOEXEC;
 #endif
 	if ((n = sys_recvmsg(s->ep.rfd, &msg, flags)) > 0)
-		sockep_cmsgs(s, &msg);
+		anc_received(&s->anc, &msg, &s->ep);
 	return n;
 }
 
@@ -245,59 +208,6 @@ sockep_read(struct sc_endpoint *ep, void *buf, size_t len)
 	return n;
 }
 
-/* The first data sent carries --send-fd and --send-creds. */
-static ssize_t
-sockep_sendmsg(struct sockep *s, const void *buf, size_t len, int flags)
-{
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	union {
-		char		 buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(64)];
-		struct cmsghdr	 align;
-	}		 cbuf;
-	struct cmsghdr	*c;
-	ssize_t		 n;
-
-	memset(&msg, 0, sizeof(msg));
-	memset(&cbuf, 0, sizeof(cbuf));
-	iov.iov_base = (void *)(uintptr_t)buf;
-	iov.iov_len = len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf.buf;
-	msg.msg_controllen = sizeof(cbuf.buf);
-	c = CMSG_FIRSTHDR(&msg);
-	msg.msg_controllen = 0;
-	if (s->pass_fd != -1) {
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &s->pass_fd, sizeof(int));
-		msg.msg_controllen += CMSG_SPACE(sizeof(int));
-		c = (struct cmsghdr *)(void *)((char *)c +
-		    CMSG_SPACE(sizeof(int)));
-	}
-#ifdef SCM_CREDENTIALS
-	if (s->send_creds) {
-		struct ucred	 uc = { getpid(), getuid(), getgid() };
-
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_CREDENTIALS;
-		c->cmsg_len = CMSG_LEN(sizeof(uc));
-		memcpy(CMSG_DATA(c), &uc, sizeof(uc));
-		msg.msg_controllen += CMSG_SPACE(sizeof(uc));
-	}
-#endif
-	n = sys_sendmsg(s->ep.wfd, &msg, flags);
-	if (n > 0) {
-		if (s->pass_fd != -1)
-			(void)close(s->pass_fd);
-		s->pass_fd = -1;
-		s->send_creds = false;
-	}
-	return n;
-}
-
 static ssize_t
 sockep_write(struct sc_endpoint *ep, const void *buf, size_t len)
 {
@@ -305,8 +215,9 @@ sockep_write(struct sc_endpoint *ep, const void *buf, size_t len)
 	int		 flags = MSG_DONTWAIT | s->sflags;
 	ssize_t		 n;
 
-	if (s->pass_fd != -1 || s->send_creds)
-		n = sockep_sendmsg(s, buf, len, flags);
+	/* the first data sent carries --send-fd and --send-creds */
+	if (anc_pending(&s->anc))
+		n = anc_sendmsg(&s->anc, ep->wfd, buf, len, flags, NULL, 0);
 	else
 		n = sys_send(ep->wfd, buf, len, flags);
 	if (n > 0 && ep->tap != NULL)
@@ -323,9 +234,10 @@ sockep_flush(struct sc_endpoint *ep)
 {
 	struct sockep	*s = (struct sockep *)(void *)ep;
 
-	if (s->pass_fd == -1 && !s->send_creds)
+	if (!anc_pending(&s->anc))
 		return 0;
-	return sockep_sendmsg(s, "", 1, MSG_DONTWAIT) == -1 ? -1 : 0;
+	return anc_sendmsg(&s->anc, ep->wfd, "", 1, MSG_DONTWAIT, NULL,
+	    0) == -1 ? -1 : 0;
 }
 
 static int
@@ -341,8 +253,7 @@ sockep_close(struct sc_endpoint *ep)
 
 	if (ep->rfd != -1)
 		(void)sys_close(ep->rfd);
-	if (s->pass_fd != -1)
-		(void)close(s->pass_fd);
+	anc_free(&s->anc);
 	free(s);
 }
 
@@ -411,7 +322,7 @@ endpoint_socket(int fd, const char *label, bool tcp)
 		(void)sys_close(fd);
 		return NULL;
 	}
-	s->pass_fd = -1;
+	anc_init(&s->anc);
 	s->ep.ops = tcp ? &sockep_tcp_ops : &sockep_ops;
 	s->ep.rfd = s->ep.wfd = fd;
 	s->ep.rsock = s->ep.wsock = true;
@@ -429,8 +340,6 @@ endpoint_socket_setup(struct sc_endpoint *ep, const struct sc_opts *o,
     struct sc_error *err)
 {
 	struct sockep	*s = (struct sockep *)(void *)ep;
-	const char	*errstr;
-	int		 on = 1, fd;
 
 	s->sflags = o->send_flags;
 	s->rflags = o->recv_flags;
@@ -450,27 +359,7 @@ endpoint_socket_setup(struct sc_endpoint *ep, const struct sc_opts *o,
 	s->urgent = o->proto->protocol == IPPROTO_TCP && !o->oob_inline;
 	ep->urgent_watch = s->urgent;
 	s->cmsgs = o->recv_fd || o->recv_creds;
-	if (o->recv_creds && sys_setsockopt(ep->rfd, SOL_SOCKET, SO_PASSCRED,
-	    &on, sizeof(on)) == -1) {
-		error_set(err, SC_EXIT_FAIL, errno, "setsockopt SO_PASSCRED");
-		return -1;
-	}
-	s->send_creds = o->send_creds;
-	if (o->send_fd == NULL)
-		return 0;
-	if (strncmp(o->send_fd, "fd:", 3) == 0) {
-		fd = (int)strtonum(o->send_fd + 3, 0, INT_MAX, &errstr);
-		if (errstr != NULL ||
-		    (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1)
-			goto fail;
-	} else if ((fd = open(o->send_fd, O_RDONLY | O_CLOEXEC)) == -1)
-		goto fail;
-	s->pass_fd = fd;
-	return 0;
-fail:
-	error_set(err, SC_EXIT_FAIL, errno ? errno : EBADF, "--send-fd %s",
-	    o->send_fd);
-	return -1;
+	return anc_setup(&s->anc, ep->rfd, o, err);
 }
 
 /* Name the endpoint's peer in its messages: "recv from LABEL". */

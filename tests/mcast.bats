@@ -184,6 +184,30 @@ EOF
 	grep -Eq '^Received 1000 bytes from [0-9.]+ [0-9]+ to 239\.1\.2\.3 ttl 3 at [0-9]+\.[0-9]{9}$' "$d/r1.err"
 }
 
+@test "IPv4: --mcast-join twice: a receiver hears both groups and not a third; another hears only its one" {
+	local d=$BATS_TEST_TMPDIR
+	printf 'to-a' >"$d/a"
+	printf 'to-none' >"$d/n"
+	printf 'to-b' >"$d/b"
+	in_netns <<'EOF'
+lo_multicast
+# -k: every sender is heard (without it, only the first)
+receiver r1 -k --mcast-join 239.1.2.10 --mcast-join 239.1.2.11 0
+port=$(bound_port r1)
+receiver r2 -k --mcast-join 239.1.2.11 "$port"
+# one at a time, each sender gone before the next: a group nobody joined
+# first, so that a wrong delivery would come before what is waited for
+send n "$D/n" 239.1.2.12 "$port"
+send a "$D/a" 239.1.2.10 "$port"
+got r1 4
+send b "$D/b" 239.1.2.11 "$port"
+got r1 8
+got r2 4
+EOF
+	assert_equal "$(cat "$d/r1.out")" to-ato-b
+	assert_equal "$(cat "$d/r2.out")" to-b
+}
+
 @test "IPv4: --mcast-iface by name and by index on a veth link, two receivers" {
 	need_veth
 	local d=$BATS_TEST_TMPDIR
