@@ -84,8 +84,19 @@ static void
 conn_tap(struct sc_endpoint *ep, int dir, const void *buf, size_t len,
     const struct sockaddr *peer, socklen_t peerlen)
 {
-	struct sc_conn	*c = ep->tap_arg;
+	struct sc_conn		*c = ep->tap_arg;
+	struct sc_tap_peer	*p = ep->tap_peer;
 
+	if (p != NULL) {	/* one of the peers of a datagram socket */
+		/* each counts as a connection; the first is the socket's */
+		if (!p->counted && c->tap_peers)
+			taps_connection(c->srv->taps);
+		p->counted = c->tap_peers = true;
+		taps_data(c->srv->taps, dir, p->id, p->off[dir], buf, len,
+		    peer, peerlen);
+		p->off[dir] += len;
+		return;
+	}
 	taps_data(c->srv->taps, dir, c->id, c->tap_off[dir], buf, len, peer,
 	    peerlen);
 	c->tap_off[dir] += len;

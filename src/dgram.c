@@ -41,6 +41,7 @@ struct dgram_peer {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 	int64_t			 last_ms;
+	struct sc_tap_peer	 tap;		/* its number in the dump */
 	struct dgram_peer	*next;		/* in its bucket */
 };
 
@@ -72,6 +73,7 @@ struct sc_dgram {
 	bool			 pending;	/* def: an unsent message */
 	struct dgram_peer	*buckets[DGRAM_BUCKETS];
 	size_t			 npeers;
+	unsigned long		 peer_ids;	/* peers heard from so far */
 	struct dgram_peer	*recent;	/* where stdin goes */
 	struct sockaddr_storage	 tpeer;		/* a connected socket's peer */
 	socklen_t		 tpeerlen;	/* 0: not asked yet */
@@ -176,6 +178,7 @@ dgram_peer_seen(struct sc_dgram *g, const struct sc_dgram_meta *m)
 			return;
 		memcpy(&p->ss, m->from, m->fromlen);
 		p->len = m->fromlen;
+		p->tap.id = ++g->peer_ids;
 		h = DGRAM_BUCKET(m->from, m->fromlen);
 		p->next = g->buckets[h];
 		g->buckets[h] = p;
@@ -188,6 +191,25 @@ dgram_peer_seen(struct sc_dgram *g, const struct sc_dgram_meta *m)
 	p->last_ms = loop_now_ms(g->loop);
 	g->recent = p;
 	g->ep.wfd = g->fd;
+}
+
+/*
+ * Who the dump names for a message to or from sa: on an unconnected
+ * socket, the peer it is (each numbered as a connection of its own, as
+ * -v reports each one); NULL for a connected socket.
+ */
+static struct sc_tap_peer *
+dgram_tap_peer(struct sc_dgram *g, const struct sockaddr *sa,
+    socklen_t len)
+{
+	struct dgram_peer	*p = g->recent;
+
+	if (g->cfg.connected || sa == NULL)
+		return NULL;
+	if (p == NULL || !addr_equal((struct sockaddr *)&p->ss, p->len, sa,
+	    len))
+		p = dgram_peer_find(g, sa, len);
+	return p != NULL ? &p->tap : NULL;
 }
 
 /*
@@ -354,9 +376,11 @@ dgram_read(struct sc_endpoint *ep, void *buf, size_t len)
 		if (m.real > m.len)
 			dgram_report(g, SC_DGRAM_TRUNCATED, &m);
 		g->nrecv += m.len;
-		if (ep->tap != NULL)
+		if (ep->tap != NULL) {
+			ep->tap_peer = dgram_tap_peer(g, m.from, m.fromlen);
 			ep->tap(ep, SC_TAP_RECEIVED, g->rbuf, m.len, m.from,
 			    m.fromlen);
+		}
 		if (m.len == 0 && g->cfg.framing == SC_FRAMING_RAW)
 			continue;	/* raw framing cannot show it */
 		n = framing_prefix(g->cfg.framing, m.len, out);
@@ -445,6 +469,7 @@ dgram_send(struct sc_dgram *g, const void *buf, size_t len)
 			to = (struct sockaddr *)&g->tpeer;
 			tolen = g->tpeerlen;
 		}
+		g->ep.tap_peer = dgram_tap_peer(g, to, tolen);
 		g->ep.tap(&g->ep, SC_TAP_SENT, buf, (size_t)n, to, tolen);
 	}
 	return n;

@@ -506,6 +506,8 @@ struct sc_endpoint {
 	void		(*tap)(struct sc_endpoint *, int, const void *, size_t,
 			    const struct sockaddr *, socklen_t);
 	void		*tap_arg;
+	/* a socket of many peers: the one that tap reports, numbered apart */
+	struct sc_tap_peer *tap_peer;
 	bool		 wpending;	/* holds output it could not send yet */
 	bool		 crlf;		/* reads turn LF into CRLF (-C) */
 	bool		 crlf_cr;	/* the last byte read was a CR */
@@ -685,6 +687,13 @@ bool	 dgram_counts(const struct sc_endpoint *, uint64_t *, uint64_t *);
 
 struct sc_taps;
 
+/* A peer of an unconnected datagram socket, as the dump numbers it. */
+struct sc_tap_peer {
+	unsigned long	 id;		/* from 1, in the order heard from */
+	uint64_t	 off[2];	/* per direction */
+	bool		 counted;	/* in --stats' connections */
+};
+
 struct sc_taps	*taps_new(struct sc_loop *, const struct sc_opts *,
 		    struct sc_error *);
 void		 taps_data(struct sc_taps *, int, unsigned long, uint64_t,
@@ -853,6 +862,7 @@ struct sc_conn {
 	gid_t			 cred_gid;
 	uint64_t		 bytes_in, bytes_out;
 	uint64_t		 tap_off[2];	/* per direction, dump */
+	bool			 tap_peers;	/* its socket has many peers */
 	struct sc_conn		*next, *prev;
 };
 

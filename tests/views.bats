@@ -567,7 +567,7 @@ STATS_RE='^Stats: sent ([0-9]+) bytes in ([0-9]+) chunks, received ([0-9]+) byte
 
 @test "--hex-dump of a -u -l -k server: the second UDP peer is conn 2, its offsets from 0" {
 	local c1 c2
-	start_server srv -u -l -k --hex-dump="$D/dump" 127.0.0.1 0
+	start_server srv -u -l -k --stats --hex-dump="$D/dump" 127.0.0.1 0
 	run -0 sc -u -q 0.2 127.0.0.1 "$SRV_PORT" <<<"one"
 	wait_until 10 has_size "$D/srv.out" 4
 	run -0 sc -u -q 0.2 127.0.0.1 "$SRV_PORT" <<<"two"
@@ -583,4 +583,6 @@ STATS_RE='^Stats: sent ([0-9]+) bytes in ([0-9]+) chunks, received ([0-9]+) byte
 		"< conn 2 offset 0 length 4 at S.SSSs from 127.0.0.1:$c2" \
 		'00000000  74 77 6f 0a                                       |two.|' >"$D/want"
 	mask_times "$D/dump" | diff -u "$D/want" -
+	# each peer is a connection in --stats too
+	grep -q '^Stats: sent 0 bytes in 0 chunks, received 8 bytes in 2 chunks, 2 connections, ' "$D/srv.err"
 }
