@@ -371,11 +371,16 @@ enum sc_opt_type {
 	SC_OPT_RDONLY,		/* an integer that can only be read */
 };
 
+/* An option the table knows: its value, and when and where it is set. */
 struct sc_optname {
 	int			 level;
 	int			 optname;
 	const char		*name;
 	enum sc_opt_type	 type;
+	long long		 min, max;	/* SC_OPT_INT: its range */
+	enum sc_phase		 phase;		/* when to set it */
+	enum sc_role		 role;		/* on which sockets */
+	bool			 no_inherit;	/* not again on accepted ones */
 };
 
 const char *names_family(int, char *, size_t);
@@ -391,6 +396,7 @@ const struct sc_optname *names_option_by_name(int, const char *);
 int	 names_msgflag(const char *);
 const char *names_msgflag_list(bool);
 bool	 names_msgflag_dir(int, bool);
+int	 names_msgflag_other(int, bool);
 int	 names_level_value(const char *);
 
 /* trace.c: --trace. */
@@ -670,6 +676,7 @@ int	 sockopt_int(const char *, long long, long long, long long *,
 int	 sockopt_tos(const char *, int *, const char **);
 int	 sockopt_add(struct sc_opts *, const struct sc_sockopt *);
 int	 sockopt_parse(const char *, struct sc_sockopt *, char *, size_t);
+void	 sockopt_rules(struct sc_sockopt *);
 int	 sockopt_apply(int, int, int, enum sc_phase, enum sc_role,
 	    const struct sc_opts *, struct sc_error *);
 void	 sockopt_free(struct sc_opts *);
