@@ -574,6 +574,9 @@ opts_waitall_conflicts(struct opts_state *st, const struct sc_opts *o)
 	if (!st->recv_size_given)
 		return opts_error(st, "--waitall needs --recv-size, the size "
 		    "of a record");
+	if (o->telnet)
+		return opts_error(st, "--waitall reads whole records: not with "
+		    "-t, which takes bytes out");
 	if (st->rcvlowat_given || opts_find_so(o, SOL_SOCKET, SO_RCVLOWAT,
 	    true) != NULL)
 		return opts_error(st, "--waitall sets SO_RCVLOWAT to "

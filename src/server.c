@@ -328,23 +328,32 @@ server_framing(const struct sc_server *srv)
 	return SC_FRAMING_RAW;
 }
 
-/* The endpoint for an accepted or connected socket of our transport. */
+/*
+ * The endpoint for an accepted or connected socket of our transport,
+ * which owns fd from now on; NULL with *err (and fd closed) on failure.
+ */
 struct sc_endpoint *
 server_client_endpoint(struct sc_server *srv, int fd, const char *label,
-    struct sc_dgram_cfg *dcfg)
+    struct sc_dgram_cfg *dcfg, struct sc_error *err)
 {
 	const struct sc_opts	*o = srv->s.o;
 	struct sc_endpoint	*ep;
-	struct sc_error		 e;
 
+	if (srv->handler == &sc_handler_stdio)
+		sockopt_show_flags(o);
 	if (o->proto->message) {
 		dcfg->framing = server_framing(srv);
-		return dgram_new(srv->s.loop, fd, dcfg, label);
+		if ((ep = dgram_new(srv->s.loop, fd, dcfg, label)) == NULL)
+			(void)sys_close(fd);
+	} else
+		ep = endpoint_socket(fd, label,
+		    o->proto->protocol == IPPROTO_TCP);
+	if (ep == NULL) {
+		error_set(err, SC_EXIT_FAIL, ENOMEM, "set up %s", label);
+		return NULL;
 	}
-	ep = endpoint_socket(fd, label, o->proto->protocol == IPPROTO_TCP);
-	if (ep != NULL && srv->handler == &sc_handler_stdio &&
-	    endpoint_socket_setup(ep, o, &e) == -1) {
-		log_warn_error(&e);
+	if (!o->proto->message && srv->handler == &sc_handler_stdio &&
+	    endpoint_socket_setup(ep, o, err) == -1) {
 		ep->ops->close(ep);
 		return NULL;
 	}
@@ -362,12 +371,12 @@ server_serve(struct sc_server *srv, int fd, const struct sockaddr *sa,
 	char			 label[SC_ADDRSTRLEN + 32];
 
 	(void)snprintf(label, sizeof(label), "client");
-	if ((ep = server_client_endpoint(srv, fd, label, dcfg)) == NULL ||
-	    (c = conn_new(srv, ep, sa, len)) == NULL) {
-		if (ep != NULL)
-			ep->ops->close(ep);
-		else
-			(void)sys_close(fd);
+	if ((ep = server_client_endpoint(srv, fd, label, dcfg, &e)) == NULL) {
+		log_warn_error(&e);
+		return;
+	}
+	if ((c = conn_new(srv, ep, sa, len)) == NULL) {
+		ep->ops->close(ep);
 		error_set(&e, SC_EXIT_FAIL, ENOMEM, "serve a client");
 		log_warn_error(&e);
 		return;
@@ -499,6 +508,7 @@ server_serve_all(struct sc_server *srv)
 	loop_forget(srv->s.loop, fd);
 	srv->lfd = -1;		/* the connection owns the socket now */
 	srv->single = true;	/* it is the one connection */
+	sockopt_show_flags(srv->s.o);
 	if ((ep = dgram_new(srv->s.loop, fd, &dcfg, "its peers")) == NULL ||
 	    (c = conn_new(srv, ep, NULL, 0)) == NULL) {
 		error_set(&e, SC_EXIT_FAIL, ENOMEM, "serve datagrams");

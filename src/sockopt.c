@@ -335,7 +335,7 @@ sockopt_applies(const struct sc_sockopt *so, int family, int protocol,
 
 /* -vv: what the kernel holds now (SO_RCVBUF reads back doubled). */
 static void
-sockopt_readback(int fd, const struct sc_sockopt *so, int level, int name)
+sockopt_readback(int fd, const char *label, int type, int level, int name)
 {
 	const struct sc_optname	*on;
 	char		 lb[32], nb[32], val[128];
@@ -346,15 +346,14 @@ sockopt_readback(int fd, const struct sc_sockopt *so, int level, int name)
 		return;
 	memset(val, 0, sizeof(val));
 	if (sys_getsockopt(fd, level, name, val, &len) == -1) {
-		log_verbose(2, "Option %s: set; %s", so->label,
-		    strerror(errno));
+		log_verbose(2, "Option %s: set; %s", label, strerror(errno));
 		return;
 	}
-	if (so->type == SC_OPT_STRING)
+	if (type == SC_OPT_STRING)
 		log_verbose(2, "Option %s %s: the kernel has \"%s\"",
 		    names_level(level, lb, sizeof(lb)),
 		    names_optname(level, name, nb, sizeof(nb)), val);
-	else if (so->type == SC_OPT_LINGER)
+	else if (type == SC_OPT_LINGER)
 		log_verbose(2, "Option %s %s: the kernel has %s, %d s",
 		    names_level(level, lb, sizeof(lb)),
 		    names_optname(level, name, nb, sizeof(nb)),
@@ -413,7 +412,7 @@ sockopt_apply(int fd, int family, int protocol, enum sc_phase phase,
 			    so->label);
 			return -1;
 		}
-		sockopt_readback(fd, so, level, name);
+		sockopt_readback(fd, so->label, so->type, level, name);
 	}
 	return 0;
 }
@@ -428,4 +427,72 @@ sockopt_free(struct sc_opts *o)
 	free(o->sockopts);
 	o->sockopts = NULL;
 	o->nsockopts = 0;
+}
+
+/*
+ * An integer option sockcat sets on its own, for the option why: a
+ * refusal is an error naming both; -vv reads it back.
+ */
+int
+sockopt_set_own(int fd, int level, int name, int value, const char *why,
+    struct sc_error *err)
+{
+	char	 nb[32], label[64];
+
+	(void)snprintf(label, sizeof(label), "%s %d",
+	    names_optname(level, name, nb, sizeof(nb)), value);
+	if (sys_setsockopt(fd, level, name, &value, sizeof(value)) == -1) {
+		error_set(err, SC_EXIT_FAIL, errno, "setsockopt %s for %s",
+		    label, why);
+		return -1;
+	}
+	sockopt_readback(fd, label, SC_OPT_INT, level, name);
+	return 0;
+}
+
+/* -vv: an integer option as the kernel holds it. */
+void
+sockopt_show(int fd, int level, int name)
+{
+	char	 nb[32];
+
+	sockopt_readback(fd, names_optname(level, name, nb, sizeof(nb)),
+	    SC_OPT_INT, level, name);
+}
+
+/* An integer option as the kernel holds it: 0, or -1 with errno. */
+int
+sockopt_get_int(int fd, int level, int name, int *v)
+{
+	socklen_t	 len = sizeof(*v);
+
+	return sys_getsockopt(fd, level, name, v, &len);
+}
+
+/*
+ * -vv, once per socket: the flags of the command line, and those sockcat
+ * adds to every data call of its own.
+ */
+void
+sockopt_show_flags(const struct sc_opts *o)
+{
+	char	 a[160], b[160];
+	int	 sadd = MSG_DONTWAIT, radd = MSG_DONTWAIT;
+
+#ifdef MSG_NOSIGNAL
+	sadd |= MSG_NOSIGNAL;
+#endif
+	if (o->proto->message)
+		radd |= MSG_TRUNC;
+	if (o->waitall)
+		radd |= MSG_WAITALL;
+	if (o->send_flags != 0)
+		log_verbose(2, "Send flags: %s (with %s)",
+		    names_msgflags(o->send_flags, a, sizeof(a)),
+		    names_msgflags(sadd, b, sizeof(b)));
+	if (o->recv_flags != 0 || o->waitall)
+		log_verbose(2, "Receive flags: %s (with %s)",
+		    o->recv_flags == 0 ? "none" :
+		    names_msgflags(o->recv_flags, a, sizeof(a)),
+		    names_msgflags(radd, b, sizeof(b)));
 }
