@@ -541,6 +541,29 @@ opts_stdio_only(const struct sc_opts *o)
 	return NULL;
 }
 
+/* The option that chose a handler, for messages. */
+static const char *
+opts_handler_name(const struct sc_opts *o)
+{
+	switch (o->handler) {
+	case SC_HANDLER_ECHO:
+		return "--echo";
+	case SC_HANDLER_BROKER:
+		return "--broker";
+	case SC_HANDLER_CHAT:
+		return "--chat";
+	case SC_HANDLER_EXEC:
+		return "-e";
+	case SC_HANDLER_SH_EXEC:
+		return "-c";
+	case SC_HANDLER_FORWARD:
+		return o->forward_unix != NULL ? "--forward-unix" :
+		    "--forward";
+	default:
+		return "a handler";
+	}
+}
+
 /* -I and --sockopt of a given option, or NULL. */
 static const struct sc_sockopt *
 opts_find_so(const struct sc_opts *o, int level, int name, bool raw)
@@ -656,8 +679,9 @@ opts_sock_conflicts(struct opts_state *st, struct sc_opts *o)
 		    "-l or -z");
 	if (o->handler != SC_HANDLER_STDIO &&
 	    (what = opts_stdio_only(o)) != NULL)
-		return opts_error(st, "%s %s for stdin/stdout: not with a "
-		    "handler", what, strchr(what, ',') != NULL ? "are" : "is");
+		return opts_error(st, "%s %s for stdin/stdout: not with %s",
+		    what, strchr(what, ',') != NULL ? "are" : "is",
+		    opts_handler_name(o));
 	return opts_flag_conflicts(st, o);
 }
 

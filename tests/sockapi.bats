@@ -618,6 +618,48 @@ has_flags() {
 	rows_done
 }
 
+@test "flags: numbers checked by direction, trunc on TCP, stdio options with a handler" {
+	sockdir
+	usage_row '--recv-flags: "0x8000" has MSG_MORE, a flag for sending' --recv-flags 0x8000 127.0.0.1 9
+	usage_row '--recv-flags: "4" has MSG_DONTROUTE, a flag for sending' --recv-flags dontwait,4 127.0.0.1 9
+	usage_row '--send-flags: "0x100" has MSG_WAITALL, a flag for receiving' --send-flags 0x100 127.0.0.1 9
+	usage_row '--send-flags: "2" has MSG_PEEK' --send-flags 2 127.0.0.1 9
+	usage_row 'recv-flags trunc: TCP would discard' --recv-flags trunc 127.0.0.1 9
+	usage_row 'recv-flags trunc: TCP would discard' --recv-flags 0x20 127.0.0.1 9
+	usage_row 'recv-flags trunc: TCP would discard' --recv-flags MSG_TRUNC -l 127.0.0.1 0
+	usage_row '--send-fd is for stdin/stdout: not with --echo$' --send-fd /etc/hostname --echo -l -U "$SOCKDIR/s"
+	usage_row '--recv-fd is for stdin/stdout: not with -e$' --recv-fd -e /bin/cat -l -U "$SOCKDIR/s"
+	usage_row '--recv-fd-out is for stdin/stdout: not with -c$' --recv-fd-out "$SOCKDIR/x" -c cat -l -U "$SOCKDIR/s"
+	usage_row '--send-creds is for stdin/stdout: not with --broker$' --send-creds --broker -l -U "$SOCKDIR/s"
+	usage_row '--recv-creds is for stdin/stdout: not with --chat$' --recv-creds --chat -l -U "$SOCKDIR/s"
+	usage_row '--peek is for stdin/stdout: not with --forward$' --peek --forward 127.0.0.1:9 -l 127.0.0.1 0
+	usage_row '--waitall is for stdin/stdout: not with --echo$' --waitall --recv-size 8 --echo -l 127.0.0.1 0
+	rows_done
+}
+
+@test "-vv: the send and receive flags in use, and SO_PASSCRED read back" {
+	start_server srv -l -vv --recv-flags cmsg_cloexec 127.0.0.1 0
+	printf 'hello\n' >"$D/in"
+	run -0 sc_io "$D/in" "$D/cli.out" "$D/cli.err" -vv --send-flags more,dontroute 127.0.0.1 "$SRV_PORT"
+	server_done
+	cmp "$D/in" "$D/srv.out"
+	grep -qx 'Send flags: MSG_DONTROUTE|MSG_MORE (with MSG_DONTWAIT|MSG_NOSIGNAL)' "$D/cli.err"
+	grep -qx 'Receive flags: MSG_CMSG_CLOEXEC (with MSG_DONTWAIT)' "$D/srv.err"
+	! grep -q 'Receive flags' "$D/cli.err"
+	! grep -q 'Send flags' "$D/srv.err"
+	# Without any, no such line at all.
+	restart_server -l -vv 127.0.0.1 0
+	run -0 sc_io "$D/in" "$D/cli.out" "$D/cli.err" -vv 127.0.0.1 "$SRV_PORT"
+	server_done
+	! grep -q 'flags:' "$D/cli.err" "$D/srv.err"
+	sockdir
+	start_server srv -l -vv --recv-creds -U "$SOCKDIR/s"
+	run -0 sc_io "$D/in" "$D/cli.out" "$D/cli.err" --send-creds -U "$SOCKDIR/s"
+	server_done
+	cmp "$D/in" "$D/srv.out"
+	grep -qx 'Option SOL_SOCKET SO_PASSCRED: the kernel has 1' "$D/srv.err"
+}
+
 @test "sockapi: usage errors of --peek, --oob, --waitall, descriptors and credentials" {
 	sockdir
 	usage_row 'waitall.*--recv-size' --waitall 127.0.0.1 9
