@@ -867,3 +867,38 @@ EOF
 	[[ -z $output ]]
 	[[ $stderr == "sockcat: -F: stdout is not a UNIX socket" ]]
 }
+
+# --- 8. bash completion ----------------------------------------------------------
+
+# complete WORD... : what the bash completion offers for the last WORD of
+# "sockcat WORD...", one per line ("=" as its own word, as readline splits).
+complete() {
+	bash -c '
+		source /usr/share/bash-completion/bash_completion || exit 1
+		source "$1" || exit 1
+		shift
+		COMP_WORDS=(sockcat "$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMP_LINE="${COMP_WORDS[*]}"
+		COMP_LINE=${COMP_LINE// = /=}
+		COMP_POINT=${#COMP_LINE}
+		_sockcat sockcat
+		printf "%s\n" "${COMPREPLY[@]}"' _ "${SC_SRCDIR:-$BATS_TEST_DIRNAME/..}/completions/sockcat" "$@"
+}
+
+@test "completion: --send-flags and --recv-flags offer their direction's names, also after a comma" {
+	[[ -r /usr/share/bash-completion/bash_completion ]] ||
+		skip "bash-completion is not installed"
+	run -0 complete --send-flags ''
+	[[ $(sort <<<"$output" | tr '\n' ' ') == 'confirm dontroute dontwait eor more nosignal oob zerocopy ' ]]
+	run -0 complete --recv-flags ''
+	[[ $(sort <<<"$output" | tr '\n' ' ') == 'cmsg_cloexec dontwait trunc waitall ' ]]
+	# After a comma, in the same word as the option or not; the names
+	# already given are not offered again.
+	run -0 complete --send-flags = more,
+	[[ $(sort <<<"$output" | tr '\n' ' ') == 'more,confirm more,dontroute more,dontwait more,eor more,nosignal more,oob more,zerocopy ' ]]
+	run -0 complete --send-flags more,nosignal,d
+	[[ $(sort <<<"$output" | tr '\n' ' ') == 'more,nosignal,dontroute more,nosignal,dontwait ' ]]
+	run -0 complete --recv-flags = MSG_WAITALL,
+	[[ $(sort <<<"$output" | tr '\n' ' ') == 'MSG_WAITALL,cmsg_cloexec MSG_WAITALL,dontwait MSG_WAITALL,trunc ' ]]
+}
