@@ -347,7 +347,7 @@ opts_listen_named(struct opts_state *st, struct sc_opts *o, int ch,
 
 	switch (ch) {
 	case OPT_FASTOPEN:
-		/* TCP_FASTOPEN on a listener, TCP_FASTOPEN_CONNECT on a client */
+		/* TCP_FASTOPEN for a listener, TCP_FASTOPEN_CONNECT else */
 		st->fastopen = true;
 		if (opts_so(st, o, "TCP_FASTOPEN 16", IPPROTO_TCP, TCP_FASTOPEN,
 		    SC_OPT_INT, 16, NULL, SC_ON_TCP, SC_SO_PLAIN) == -1)

@@ -181,7 +181,7 @@ zcopy_free(struct sc_zcopy *z, int fd)
 	}
 	for (; z->n > 0; z->n--) {
 		if ((o = malloc(sizeof(*o))) == NULL)
-			break;		/* leave it to the kernel: never freed */
+			break;		/* left to the kernel: never freed */
 		o->data = z->ring[z->head].data;
 		o->next = zcopy_orphans;
 		zcopy_orphans = o;
