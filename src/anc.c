@@ -39,16 +39,14 @@ anc_setup(struct sc_anc *a, int fd, const struct sc_opts *o,
     struct sc_error *err)
 {
 	const char	*errstr;
-	int		 on = 1, pfd;
+	int		 pfd;
 
 	a->recv_fd = o->recv_fd;
 	a->recv_creds = o->recv_creds;
 	a->send_creds = o->send_creds;
-	if (o->recv_creds && sys_setsockopt(fd, SOL_SOCKET, SO_PASSCRED,
-	    &on, sizeof(on)) == -1) {
-		error_set(err, SC_EXIT_FAIL, errno, "setsockopt SO_PASSCRED");
+	if (o->recv_creds && sockopt_set_own(fd, SOL_SOCKET, SO_PASSCRED, 1,
+	    "--recv-creds", err) == -1)
 		return -1;
-	}
 	if (o->send_fd == NULL)
 		return 0;
 	errno = 0;

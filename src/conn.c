@@ -166,6 +166,10 @@ conn_ep_event(struct sc_endpoint *ep, int ev, const void *data, size_t len,
 		if (c->srv->s.o->recv_fd_out != NULL)
 			conn_copy_fd(c->srv->s.o, (int)n);
 		break;
+	case SC_EP_ZEROCOPY_COPIED:
+		log_verbose(2, "Zero-copy sends: the kernel copied the data "
+		    "(SO_EE_CODE_ZEROCOPY_COPIED)");
+		break;
 	default: {
 		struct ucred	 uc;
 

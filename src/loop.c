@@ -267,7 +267,8 @@ loop_dispatch(struct sc_loop *loop, int fd, unsigned ready)
 	if (ready & SC_EV_ERR)
 		ready |= w->want & ~SC_EV_PRI;	/* PRI only when it is so */
 	ready &= w->want | SC_EV_ERR;
-	if ((ready & w->want) != 0)
+	/* an error alone too: it stays reported until someone takes it */
+	if (w->want != 0 && ready != 0)
 		w->cb(loop, fd, ready, w->arg);
 }
 

@@ -164,11 +164,13 @@ connect_done(struct sc_connector *cn, int fd, const struct sc_error *e,
 		dcfg.peerlen = len;
 		dcfg.sendto_peer = true;
 	}
-	if ((ep = server_client_endpoint(srv, fd, "server", &dcfg)) == NULL ||
-	    (c = conn_new(srv, ep, sa, len)) == NULL) {
-		if (ep != NULL)
+	if ((ep = server_client_endpoint(srv, fd, "server", &dcfg,
+	    &err)) == NULL || (c = conn_new(srv, ep, sa, len)) == NULL) {
+		if (ep != NULL) {
 			ep->ops->close(ep);
-		error_set(&err, SC_EXIT_FAIL, ENOMEM, "set up the connection");
+			error_set(&err, SC_EXIT_FAIL, ENOMEM, "set up the "
+			    "connection");
+		}
 		log_warn_error(&err);
 		srv->s.status = SC_EXIT_FAIL;
 		loop_break(srv->s.loop);

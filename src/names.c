@@ -18,6 +18,8 @@
 #include <netinet/udp.h>
 
 #include <ctype.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -63,195 +65,241 @@ static const struct name shuts[] = {
 	NAME(SHUT_RD), NAME(SHUT_WR), NAME(SHUT_RDWR),
 };
 
-static const struct name msgflags[] = {
-	NAME(MSG_OOB), NAME(MSG_PEEK), NAME(MSG_DONTROUTE), NAME(MSG_TRUNC),
-	NAME(MSG_DONTWAIT), NAME(MSG_EOR), NAME(MSG_WAITALL),
+/* How the command line takes a MSG_* flag. */
+#define MF_SEND		0x01	/* a flag for sending */
+#define MF_RECV		0x02	/* a flag for receiving */
+#define MF_REFUSED	0x04	/* for receiving, but refused (see opts_sock.c) */
+
+static const struct msgflag {
+	int		 value;
+	const char	*name;
+	unsigned	 how;
+} msgflags[] = {
+	{ MSG_OOB, "MSG_OOB", MF_SEND | MF_RECV | MF_REFUSED },
+	{ MSG_PEEK, "MSG_PEEK", MF_RECV | MF_REFUSED },
+	{ MSG_DONTROUTE, "MSG_DONTROUTE", MF_SEND },
+	{ MSG_TRUNC, "MSG_TRUNC", MF_RECV },
+	{ MSG_DONTWAIT, "MSG_DONTWAIT", MF_SEND | MF_RECV },
+	{ MSG_EOR, "MSG_EOR", MF_SEND },
+	{ MSG_WAITALL, "MSG_WAITALL", MF_RECV },
 #ifdef MSG_CTRUNC
-	NAME(MSG_CTRUNC),
+	{ MSG_CTRUNC, "MSG_CTRUNC", 0 },	/* only reported */
 #endif
 #ifdef MSG_CONFIRM
-	NAME(MSG_CONFIRM),
+	{ MSG_CONFIRM, "MSG_CONFIRM", MF_SEND },
 #endif
 #ifdef MSG_ERRQUEUE
-	NAME(MSG_ERRQUEUE),
+	{ MSG_ERRQUEUE, "MSG_ERRQUEUE", MF_RECV | MF_REFUSED },
 #endif
 #ifdef MSG_NOSIGNAL
-	NAME(MSG_NOSIGNAL),
+	{ MSG_NOSIGNAL, "MSG_NOSIGNAL", MF_SEND },
 #endif
 #ifdef MSG_MORE
-	NAME(MSG_MORE),
+	{ MSG_MORE, "MSG_MORE", MF_SEND },
 #endif
 #ifdef MSG_CMSG_CLOEXEC
-	NAME(MSG_CMSG_CLOEXEC),
+	{ MSG_CMSG_CLOEXEC, "MSG_CMSG_CLOEXEC", MF_RECV },
 #endif
 #ifdef MSG_ZEROCOPY
-	NAME(MSG_ZEROCOPY),
+	{ MSG_ZEROCOPY, "MSG_ZEROCOPY", MF_SEND },
 #endif
 };
 
-/* Socket options by level. */
+#define NMSGFLAGS	(sizeof(msgflags) / sizeof(msgflags[0]))
+
+/*
+ * Socket options by level: the value each takes (with the range of an
+ * integer), and when and on which sockets it is set. Most are set right
+ * after socket(), and again on each accepted socket, as the kernel does
+ * not pass every option on from the listener. The exceptions:
+ *
+ *	no_inherit	only matters before bind() or listen(): not set again
+ *			on accepted sockets
+ *	LISTEN		on a listener, after bind() and before listen()
+ *	CONNECTED	once connected: after connect() or accept()
+ *	LISTENER, CLIENT	only on a listener, only on a client
+ */
+#define OPT(l, n, s, t, lo, hi, ph, ro, ni)				\
+	{ .level = (l), .optname = (n), .name = (s), .type = (t),	\
+	    .min = (lo), .max = (hi), .phase = (ph), .role = (ro),	\
+	    .no_inherit = (ni) }
+#define O_INT(l, n, lo, hi)						\
+	OPT(l, n, #n, SC_OPT_INT, lo, hi, SC_PHASE_SOCKET, SC_ROLE_ANY, false)
+#define O_SIZE(l, n)							\
+	OPT(l, n, #n, SC_OPT_INT, 0, INT_MAX, SC_PHASE_SOCKET, SC_ROLE_ANY, false)
+#define O_BOOL(l, n)							\
+	OPT(l, n, #n, SC_OPT_BOOL, 0, 1, SC_PHASE_SOCKET, SC_ROLE_ANY, false)
+/* only before bind(): not again on accepted sockets */
+#define O_BIND(l, n, t)							\
+	OPT(l, n, #n, t, 0, 1, SC_PHASE_SOCKET, SC_ROLE_ANY, true)
+#define O_OTHER(l, n, t)						\
+	OPT(l, n, #n, t, 0, 0, SC_PHASE_SOCKET, SC_ROLE_ANY, false)
+/* hops and classes: -1 is the default */
+#define O_HOPS(l, n)							\
+	OPT(l, n, #n, SC_OPT_INT, -1, 255, SC_PHASE_SOCKET, SC_ROLE_ANY, false)
+
 static const struct sc_optname optnames[] = {
-	{ SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", SC_OPT_BOOL },
+	O_BOOL(SOL_SOCKET, SO_REUSEADDR),
 #ifdef SO_REUSEPORT
-	{ SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT", SC_OPT_BOOL },
+	O_BIND(SOL_SOCKET, SO_REUSEPORT, SC_OPT_BOOL),
 #endif
-	{ SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", SC_OPT_BOOL },
-	{ SOL_SOCKET, SO_BROADCAST, "SO_BROADCAST", SC_OPT_BOOL },
-	{ SOL_SOCKET, SO_LINGER, "SO_LINGER", SC_OPT_LINGER },
-	{ SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF", SC_OPT_INT },
-	{ SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF", SC_OPT_INT },
-	{ SOL_SOCKET, SO_RCVLOWAT, "SO_RCVLOWAT", SC_OPT_INT },
-	{ SOL_SOCKET, SO_SNDLOWAT, "SO_SNDLOWAT", SC_OPT_INT },
-	{ SOL_SOCKET, SO_ERROR, "SO_ERROR", SC_OPT_ERRNO },
-	{ SOL_SOCKET, SO_TYPE, "SO_TYPE", SC_OPT_RDONLY },
-	{ SOL_SOCKET, SO_DEBUG, "SO_DEBUG", SC_OPT_BOOL },
-	{ SOL_SOCKET, SO_DONTROUTE, "SO_DONTROUTE", SC_OPT_BOOL },
-	{ SOL_SOCKET, SO_OOBINLINE, "SO_OOBINLINE", SC_OPT_BOOL },
+	O_BOOL(SOL_SOCKET, SO_KEEPALIVE),
+	O_BOOL(SOL_SOCKET, SO_BROADCAST),
+	O_OTHER(SOL_SOCKET, SO_LINGER, SC_OPT_LINGER),
+	O_SIZE(SOL_SOCKET, SO_RCVBUF),
+	O_SIZE(SOL_SOCKET, SO_SNDBUF),
+	O_SIZE(SOL_SOCKET, SO_RCVLOWAT),
+	O_SIZE(SOL_SOCKET, SO_SNDLOWAT),
+	O_OTHER(SOL_SOCKET, SO_ERROR, SC_OPT_ERRNO),
+	O_OTHER(SOL_SOCKET, SO_TYPE, SC_OPT_RDONLY),
+	O_BOOL(SOL_SOCKET, SO_DEBUG),
+	O_BOOL(SOL_SOCKET, SO_DONTROUTE),
+	O_BOOL(SOL_SOCKET, SO_OOBINLINE),
 #ifdef SO_ACCEPTCONN
-	{ SOL_SOCKET, SO_ACCEPTCONN, "SO_ACCEPTCONN", SC_OPT_RDONLY },
+	O_OTHER(SOL_SOCKET, SO_ACCEPTCONN, SC_OPT_RDONLY),
 #endif
 #ifdef SO_DOMAIN
-	{ SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN", SC_OPT_RDONLY },
+	O_OTHER(SOL_SOCKET, SO_DOMAIN, SC_OPT_RDONLY),
 #endif
 #ifdef SO_PROTOCOL
-	{ SOL_SOCKET, SO_PROTOCOL, "SO_PROTOCOL", SC_OPT_RDONLY },
+	O_OTHER(SOL_SOCKET, SO_PROTOCOL, SC_OPT_RDONLY),
 #endif
 #ifdef SO_PRIORITY
-	{ SOL_SOCKET, SO_PRIORITY, "SO_PRIORITY", SC_OPT_INT },
+	O_SIZE(SOL_SOCKET, SO_PRIORITY),
 #endif
 #ifdef SO_MARK
-	{ SOL_SOCKET, SO_MARK, "SO_MARK", SC_OPT_INT },
+	O_INT(SOL_SOCKET, SO_MARK, 0, UINT32_MAX),	/* a u32 */
 #endif
 #ifdef SO_BINDTODEVICE
-	{ SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE", SC_OPT_STRING },
+	O_BIND(SOL_SOCKET, SO_BINDTODEVICE, SC_OPT_STRING),
 #endif
 #ifdef SO_PASSCRED
-	{ SOL_SOCKET, SO_PASSCRED, "SO_PASSCRED", SC_OPT_BOOL },
+	O_BOOL(SOL_SOCKET, SO_PASSCRED),
 #endif
 #ifdef SO_PEERCRED
-	{ SOL_SOCKET, SO_PEERCRED, "SO_PEERCRED", SC_OPT_STRUCT },
+	O_OTHER(SOL_SOCKET, SO_PEERCRED, SC_OPT_STRUCT),
 #endif
 #ifdef SO_TIMESTAMPNS
-	{ SOL_SOCKET, SO_TIMESTAMPNS, "SO_TIMESTAMPNS", SC_OPT_BOOL },
+	O_BOOL(SOL_SOCKET, SO_TIMESTAMPNS),
 #endif
 #ifdef SO_ZEROCOPY
-	{ SOL_SOCKET, SO_ZEROCOPY, "SO_ZEROCOPY", SC_OPT_BOOL },
+	O_BOOL(SOL_SOCKET, SO_ZEROCOPY),
 #endif
 #ifdef SO_RCVTIMEO
-	{ SOL_SOCKET, SO_RCVTIMEO, "SO_RCVTIMEO", SC_OPT_STRUCT },
-	{ SOL_SOCKET, SO_SNDTIMEO, "SO_SNDTIMEO", SC_OPT_STRUCT },
+	O_OTHER(SOL_SOCKET, SO_RCVTIMEO, SC_OPT_STRUCT),
+	O_OTHER(SOL_SOCKET, SO_SNDTIMEO, SC_OPT_STRUCT),
 #endif
-	{ IPPROTO_IP, IP_TOS, "IP_TOS", SC_OPT_INT },
-	{ IPPROTO_IP, IP_TTL, "IP_TTL", SC_OPT_INT },
+	O_INT(IPPROTO_IP, IP_TOS, 0, 255),
+	O_HOPS(IPPROTO_IP, IP_TTL),
 #ifdef IP_MINTTL
-	{ IPPROTO_IP, IP_MINTTL, "IP_MINTTL", SC_OPT_INT },
+	O_INT(IPPROTO_IP, IP_MINTTL, 0, 255),
 #endif
 #ifdef IP_PKTINFO
-	{ IPPROTO_IP, IP_PKTINFO, "IP_PKTINFO", SC_OPT_BOOL },
+	O_BOOL(IPPROTO_IP, IP_PKTINFO),
 #endif
 #ifdef IP_RECVTTL
-	{ IPPROTO_IP, IP_RECVTTL, "IP_RECVTTL", SC_OPT_BOOL },
+	O_BOOL(IPPROTO_IP, IP_RECVTTL),
 #endif
 #ifdef IP_RECVERR
-	{ IPPROTO_IP, IP_RECVERR, "IP_RECVERR", SC_OPT_BOOL },
+	O_BOOL(IPPROTO_IP, IP_RECVERR),
 #endif
 #ifdef IP_FREEBIND
-	{ IPPROTO_IP, IP_FREEBIND, "IP_FREEBIND", SC_OPT_BOOL },
+	O_BIND(IPPROTO_IP, IP_FREEBIND, SC_OPT_BOOL),
 #endif
 #ifdef IP_TRANSPARENT
-	{ IPPROTO_IP, IP_TRANSPARENT, "IP_TRANSPARENT", SC_OPT_BOOL },
+	O_BIND(IPPROTO_IP, IP_TRANSPARENT, SC_OPT_BOOL),
 #endif
 #ifdef IP_MTU_DISCOVER
-	{ IPPROTO_IP, IP_MTU_DISCOVER, "IP_MTU_DISCOVER", SC_OPT_INT },
+	O_INT(IPPROTO_IP, IP_MTU_DISCOVER, 0, 5),
 #endif
-	{ IPPROTO_IP, IP_MULTICAST_TTL, "IP_MULTICAST_TTL", SC_OPT_INT },
-	{ IPPROTO_IP, IP_MULTICAST_LOOP, "IP_MULTICAST_LOOP", SC_OPT_BOOL },
-	{ IPPROTO_IP, IP_MULTICAST_IF, "IP_MULTICAST_IF", SC_OPT_STRUCT },
-	{ IPPROTO_IP, IP_ADD_MEMBERSHIP, "IP_ADD_MEMBERSHIP", SC_OPT_STRUCT },
-	{ IPPROTO_IP, IP_DROP_MEMBERSHIP, "IP_DROP_MEMBERSHIP",
-	    SC_OPT_STRUCT },
+	O_HOPS(IPPROTO_IP, IP_MULTICAST_TTL),
+	O_BOOL(IPPROTO_IP, IP_MULTICAST_LOOP),
+	O_OTHER(IPPROTO_IP, IP_MULTICAST_IF, SC_OPT_STRUCT),
+	O_OTHER(IPPROTO_IP, IP_ADD_MEMBERSHIP, SC_OPT_STRUCT),
+	O_OTHER(IPPROTO_IP, IP_DROP_MEMBERSHIP, SC_OPT_STRUCT),
 #ifdef IP_MULTICAST_ALL
-	{ IPPROTO_IP, IP_MULTICAST_ALL, "IP_MULTICAST_ALL", SC_OPT_BOOL },
+	O_BOOL(IPPROTO_IP, IP_MULTICAST_ALL),
 #endif
-	{ IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", SC_OPT_BOOL },
-	{ IPPROTO_IPV6, IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS", SC_OPT_INT },
-	{ IPPROTO_IPV6, IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS",
-	    SC_OPT_INT },
-	{ IPPROTO_IPV6, IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP",
-	    SC_OPT_BOOL },
-	{ IPPROTO_IPV6, IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF", SC_OPT_INT },
-	{ IPPROTO_IPV6, IPV6_JOIN_GROUP, "IPV6_JOIN_GROUP", SC_OPT_STRUCT },
-	{ IPPROTO_IPV6, IPV6_LEAVE_GROUP, "IPV6_LEAVE_GROUP", SC_OPT_STRUCT },
+	O_BIND(IPPROTO_IPV6, IPV6_V6ONLY, SC_OPT_BOOL),
+	O_HOPS(IPPROTO_IPV6, IPV6_UNICAST_HOPS),
+	O_HOPS(IPPROTO_IPV6, IPV6_MULTICAST_HOPS),
+	O_BOOL(IPPROTO_IPV6, IPV6_MULTICAST_LOOP),
+	O_SIZE(IPPROTO_IPV6, IPV6_MULTICAST_IF),
+	O_OTHER(IPPROTO_IPV6, IPV6_JOIN_GROUP, SC_OPT_STRUCT),
+	O_OTHER(IPPROTO_IPV6, IPV6_LEAVE_GROUP, SC_OPT_STRUCT),
 #ifdef IPV6_MULTICAST_ALL
-	{ IPPROTO_IPV6, IPV6_MULTICAST_ALL, "IPV6_MULTICAST_ALL",
-	    SC_OPT_BOOL },
+	O_BOOL(IPPROTO_IPV6, IPV6_MULTICAST_ALL),
 #endif
 #ifdef IPV6_MINHOPCOUNT
-	{ IPPROTO_IPV6, IPV6_MINHOPCOUNT, "IPV6_MINHOPCOUNT", SC_OPT_INT },
+	O_INT(IPPROTO_IPV6, IPV6_MINHOPCOUNT, 0, 255),
 #endif
 #ifdef IPV6_RECVPKTINFO
-	{ IPPROTO_IPV6, IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", SC_OPT_BOOL },
+	O_BOOL(IPPROTO_IPV6, IPV6_RECVPKTINFO),
 #endif
 #ifdef IPV6_RECVHOPLIMIT
-	{ IPPROTO_IPV6, IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT", SC_OPT_BOOL },
+	O_BOOL(IPPROTO_IPV6, IPV6_RECVHOPLIMIT),
 #endif
 #ifdef IPV6_TCLASS
-	{ IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS", SC_OPT_INT },
+	O_HOPS(IPPROTO_IPV6, IPV6_TCLASS),
 #endif
 #ifdef IPV6_FREEBIND
-	{ IPPROTO_IPV6, IPV6_FREEBIND, "IPV6_FREEBIND", SC_OPT_BOOL },
+	O_BIND(IPPROTO_IPV6, IPV6_FREEBIND, SC_OPT_BOOL),
 #endif
 #ifdef IPV6_TRANSPARENT
-	{ IPPROTO_IPV6, IPV6_TRANSPARENT, "IPV6_TRANSPARENT", SC_OPT_BOOL },
+	O_BIND(IPPROTO_IPV6, IPV6_TRANSPARENT, SC_OPT_BOOL),
 #endif
-	{ IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", SC_OPT_BOOL },
-	{ IPPROTO_TCP, TCP_MAXSEG, "TCP_MAXSEG", SC_OPT_INT },
+	O_BOOL(IPPROTO_TCP, TCP_NODELAY),
+	O_INT(IPPROTO_TCP, TCP_MAXSEG, 0, 65535),
 #ifdef TCP_CORK
-	{ IPPROTO_TCP, TCP_CORK, "TCP_CORK", SC_OPT_BOOL },
+	O_BOOL(IPPROTO_TCP, TCP_CORK),
 #endif
 #ifdef TCP_KEEPIDLE
-	{ IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", SC_OPT_INT },
-	{ IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL", SC_OPT_INT },
-	{ IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", SC_OPT_INT },
+	O_INT(IPPROTO_TCP, TCP_KEEPIDLE, 1, 32767),
+	O_INT(IPPROTO_TCP, TCP_KEEPINTVL, 1, 32767),
+	O_INT(IPPROTO_TCP, TCP_KEEPCNT, 1, 127),
 #endif
 #ifdef TCP_SYNCNT
-	{ IPPROTO_TCP, TCP_SYNCNT, "TCP_SYNCNT", SC_OPT_INT },
+	O_INT(IPPROTO_TCP, TCP_SYNCNT, 1, 127),
 #endif
 #ifdef TCP_LINGER2
-	{ IPPROTO_TCP, TCP_LINGER2, "TCP_LINGER2", SC_OPT_INT },
+	O_INT(IPPROTO_TCP, TCP_LINGER2, INT_MIN, INT_MAX),
 #endif
 #ifdef TCP_DEFER_ACCEPT
-	{ IPPROTO_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT", SC_OPT_INT },
+	OPT(IPPROTO_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT", SC_OPT_INT, 0,
+	    INT_MAX, SC_PHASE_LISTEN, SC_ROLE_LISTENER, true),
 #endif
 #ifdef TCP_WINDOW_CLAMP
-	{ IPPROTO_TCP, TCP_WINDOW_CLAMP, "TCP_WINDOW_CLAMP", SC_OPT_INT },
+	O_SIZE(IPPROTO_TCP, TCP_WINDOW_CLAMP),
 #endif
 #ifdef TCP_QUICKACK
-	{ IPPROTO_TCP, TCP_QUICKACK, "TCP_QUICKACK", SC_OPT_BOOL },
+	/* the kernel clears it as it goes: set once connected */
+	OPT(IPPROTO_TCP, TCP_QUICKACK, "TCP_QUICKACK", SC_OPT_BOOL, 0, 1,
+	    SC_PHASE_CONNECTED, SC_ROLE_ANY, false),
 #endif
 #ifdef TCP_CONGESTION
-	{ IPPROTO_TCP, TCP_CONGESTION, "TCP_CONGESTION", SC_OPT_STRING },
+	O_OTHER(IPPROTO_TCP, TCP_CONGESTION, SC_OPT_STRING),
 #endif
 #ifdef TCP_USER_TIMEOUT
-	{ IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", SC_OPT_INT },
+	O_SIZE(IPPROTO_TCP, TCP_USER_TIMEOUT),
 #endif
 #ifdef TCP_FASTOPEN
-	{ IPPROTO_TCP, TCP_FASTOPEN, "TCP_FASTOPEN", SC_OPT_INT },
+	OPT(IPPROTO_TCP, TCP_FASTOPEN, "TCP_FASTOPEN", SC_OPT_INT, 0, INT_MAX,
+	    SC_PHASE_LISTEN, SC_ROLE_LISTENER, true),
 #endif
 #ifdef TCP_FASTOPEN_CONNECT
-	{ IPPROTO_TCP, TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT",
-	    SC_OPT_BOOL },
+	OPT(IPPROTO_TCP, TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT",
+	    SC_OPT_BOOL, 0, 1, SC_PHASE_SOCKET, SC_ROLE_CLIENT, true),
 #endif
 #ifdef TCP_NOTSENT_LOWAT
-	{ IPPROTO_TCP, TCP_NOTSENT_LOWAT, "TCP_NOTSENT_LOWAT", SC_OPT_INT },
+	O_SIZE(IPPROTO_TCP, TCP_NOTSENT_LOWAT),
 #endif
 #ifdef TCP_INFO
-	{ IPPROTO_TCP, TCP_INFO, "TCP_INFO", SC_OPT_STRUCT },
+	O_OTHER(IPPROTO_TCP, TCP_INFO, SC_OPT_STRUCT),
 #endif
 #ifdef UDP_CORK
-	{ IPPROTO_UDP, UDP_CORK, "UDP_CORK", SC_OPT_BOOL },
+	O_BOOL(IPPROTO_UDP, UDP_CORK),
 #endif
-	{ 0, 0, NULL, 0 }
+	{ .name = NULL }
 };
 
 const struct sc_optname *
@@ -359,7 +407,7 @@ names_msgflags(int flags, char *buf, size_t size)
 	int	 rest = flags;
 
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(msgflags) / sizeof(msgflags[0]); i++) {
+	for (i = 0; i < NMSGFLAGS; i++) {
 		if ((flags & msgflags[i].value) == 0)
 			continue;
 		rest &= ~msgflags[i].value;
@@ -383,7 +431,7 @@ names_msgflag(const char *name)
 
 	if (strncasecmp(name, "MSG_", 4) == 0)
 		name += 4;
-	for (i = 0; i < sizeof(msgflags) / sizeof(msgflags[0]); i++) {
+	for (i = 0; i < NMSGFLAGS; i++) {
 		if (strcasecmp(name, msgflags[i].name + 4) == 0)
 			return msgflags[i].value;
 	}
@@ -424,7 +472,11 @@ names_option_by_name(int level, const char *name)
 	return NULL;
 }
 
-/* The MSG_* names for one direction, for an error message. */
+/*
+ * The MSG_* names the command line accepts for one direction, for an
+ * error message (peek, oob and errqueue are known receive flags, but
+ * refused: opts_sock.c says why).
+ */
 const char *
 names_msgflag_list(bool send)
 {
@@ -434,9 +486,9 @@ names_msgflag_list(bool send)
 
 	if (l[0] != '\0')
 		return l;
-	for (i = 0; i < sizeof(msgflags) / sizeof(msgflags[0]) &&
-	    n < sizeof(list[0]); i++) {
-		if (!names_msgflag_dir(msgflags[i].value, send))
+	for (i = 0; i < NMSGFLAGS && n < sizeof(list[0]); i++) {
+		if (!(msgflags[i].how & (send ? MF_SEND : MF_RECV)) ||
+		    (!send && (msgflags[i].how & MF_REFUSED)))
 			continue;
 		n += (size_t)snprintf(l + n, sizeof(list[0]) - n, "%s%s",
 		    n ? ", " : "", msgflags[i].name + 4);
@@ -446,31 +498,26 @@ names_msgflag_list(bool send)
 	return l;
 }
 
-/* Is this MSG_* flag one for sending (or receiving, !send)? */
+/*
+ * Is every known flag of flags one for sending (or receiving, !send)?
+ * Bits the table does not know pass.
+ */
 bool
-names_msgflag_dir(int flag, bool send)
+names_msgflag_dir(int flags, bool send)
 {
-	int	 both = MSG_OOB | MSG_DONTWAIT;
-	int	 out = MSG_DONTROUTE | MSG_EOR;
-	int	 in = MSG_PEEK | MSG_TRUNC | MSG_WAITALL;
+	return names_msgflag_other(flags, send) == 0;
+}
 
-#ifdef MSG_NOSIGNAL
-	out |= MSG_NOSIGNAL;
-#endif
-#ifdef MSG_MORE
-	out |= MSG_MORE;
-#endif
-#ifdef MSG_CONFIRM
-	out |= MSG_CONFIRM;
-#endif
-#ifdef MSG_ZEROCOPY
-	out |= MSG_ZEROCOPY;
-#endif
-#ifdef MSG_ERRQUEUE
-	in |= MSG_ERRQUEUE;
-#endif
-#ifdef MSG_CMSG_CLOEXEC
-	in |= MSG_CMSG_CLOEXEC;
-#endif
-	return (flag & (both | (send ? out : in))) == flag;
+/* The first known flag of flags that is not for this direction, or 0. */
+int
+names_msgflag_other(int flags, bool send)
+{
+	size_t	 i;
+
+	for (i = 0; i < NMSGFLAGS; i++) {
+		if ((flags & msgflags[i].value) != 0 &&
+		    !(msgflags[i].how & (send ? MF_SEND : MF_RECV)))
+			return msgflags[i].value;
+	}
+	return 0;
 }

@@ -729,6 +729,8 @@ opts_parse1(int argc, char **argv, struct sc_opts *o, char *err,
 		rv = opts_listen_operands(&st, o, argc, argv);
 	else
 		rv = opts_connect_operands(&st, o, argc, argv);
+	if (rv == 0)
+		rv = opts_sock_operands(&st, o);
 	return rv == -1 ? SC_OPTS_ERROR : SC_OPTS_RUN;
 }
 

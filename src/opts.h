@@ -114,6 +114,7 @@ struct opts_state {
 	bool		 retry_wait_given;
 	bool		 fastopen, defer_accept, backlog_given;
 	bool		 oob_after_given;
+	bool		 rcvlowat_given;
 };
 
 int	 opts_error(struct opts_state *, const char *, ...)
@@ -130,6 +131,7 @@ int	 opts_dgram_conflicts(struct opts_state *, const struct sc_opts *);
 /* opts_sock.c */
 int	 opts_sock(struct opts_state *, struct sc_opts *, int, const char *);
 int	 opts_sock_conflicts(struct opts_state *, struct sc_opts *);
+int	 opts_sock_operands(struct opts_state *, const struct sc_opts *);
 
 /* opts_view.c */
 int	 opts_view(struct opts_state *, struct sc_opts *, int, const char *);

@@ -139,9 +139,9 @@ opts_dgram_conflicts(struct opts_state *st, const struct sc_opts *o)
 {
 	bool	 ip_dgram = o->proto == &sc_proto_udp;
 
-	if (st->framing_given && !o->proto->message)
+	if (st->framing_given && !o->proto->message && !o->waitall)
 		return opts_error(st, "--framing applies to message sockets "
-		    "(-u, --unix-dgram, --seqpacket)");
+		    "(-u, --unix-dgram, --seqpacket), or with --waitall");
 	if (st->recv_size_given && !o->proto->message && !o->waitall)
 		return opts_error(st, "--recv-size applies to message sockets "
 		    "(-u, --unix-dgram, --seqpacket), or with --waitall");

@@ -13,6 +13,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <limits.h>
@@ -23,12 +24,14 @@
 #include "sockcat.h"
 #include "opts.h"
 
-/* One option into the list, with how and when it is set. */
+/*
+ * One option into the list; when and on which sockets it is set comes
+ * from the table of names.c, as for --sockopt.
+ */
 static int
 opts_so(struct opts_state *st, struct sc_opts *o, const char *label,
     int level, int name, int type, int ival, const char *sval,
-    enum sc_phase phase, enum sc_role role, enum sc_so_only only,
-    enum sc_so_kind kind, bool no_inherit)
+    enum sc_so_only only, enum sc_so_kind kind)
 {
 	struct sc_sockopt	 so;
 
@@ -37,11 +40,9 @@ opts_so(struct opts_state *st, struct sc_opts *o, const char *label,
 	so.name = name;
 	so.type = type;
 	so.ival = ival;
-	so.phase = phase;
-	so.role = role;
 	so.only = only;
 	so.kind = kind;
-	so.no_inherit = no_inherit;
+	sockopt_rules(&so);
 	(void)snprintf(so.label, sizeof(so.label), "%s", label);
 	if (sval != NULL && (so.sval = strdup(sval)) == NULL)
 		return opts_error(st, "out of memory");
@@ -52,7 +53,7 @@ opts_so(struct opts_state *st, struct sc_opts *o, const char *label,
 	return 0;
 }
 
-/* A plain integer option, set after socket(), on any socket of only. */
+/* A plain integer option, on any socket of only. */
 static int
 opts_so_int(struct opts_state *st, struct sc_opts *o, const char *opt,
     const char *arg, long long min, long long max, int level, int name,
@@ -67,16 +68,15 @@ opts_so_int(struct opts_state *st, struct sc_opts *o, const char *opt,
 		    errstr, min, max);
 	(void)snprintf(label, sizeof(label), "%s %lld", cname, v);
 	return opts_so(st, o, label, level, name, SC_OPT_INT, (int)v, NULL,
-	    SC_PHASE_SOCKET, SC_ROLE_ANY, only, SC_SO_PLAIN, false);
+	    only, SC_SO_PLAIN);
 }
 
 static int
 opts_so_on(struct opts_state *st, struct sc_opts *o, int level, int name,
-    const char *cname, enum sc_phase phase, enum sc_role role,
-    enum sc_so_only only, enum sc_so_kind kind, bool no_inherit)
+    const char *cname, enum sc_so_only only, enum sc_so_kind kind)
 {
-	return opts_so(st, o, cname, level, name, SC_OPT_BOOL, 1, NULL, phase,
-	    role, only, kind, no_inherit);
+	return opts_so(st, o, cname, level, name, SC_OPT_BOOL, 1, NULL, only,
+	    kind);
 }
 
 /* --keepalive[=IDLE,INTVL,CNT] */
@@ -94,7 +94,7 @@ opts_keepalive(struct opts_state *st, struct sc_opts *o, const char *arg)
 	int		 i;
 
 	if (opts_so_on(st, o, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE",
-	    SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_ANY, SC_SO_PLAIN, false) == -1)
+	    SC_ON_ANY, SC_SO_PLAIN) == -1)
 		return -1;
 	if (arg == NULL)
 		return 0;
@@ -111,8 +111,8 @@ opts_keepalive(struct opts_state *st, struct sc_opts *o, const char *arg)
 			(void)snprintf(label, sizeof(label), "%s %lld", cn[i],
 			    v);
 			if (opts_so(st, o, label, IPPROTO_TCP, names[i],
-			    SC_OPT_INT, (int)v, NULL, SC_PHASE_SOCKET,
-			    SC_ROLE_ANY, SC_ON_TCP, SC_SO_PLAIN, false) == -1)
+			    SC_OPT_INT, (int)v, NULL, SC_ON_TCP,
+			    SC_SO_PLAIN) == -1)
 				return -1;
 		}
 		p = q;
@@ -138,8 +138,7 @@ opts_ip_kind(struct opts_state *st, struct sc_opts *o, int ch,
 			return opts_error(st, "-T \"%s\": %s", arg, errstr);
 		(void)snprintf(label, sizeof(label), "IP_TOS %#x", tos);
 		return opts_so(st, o, label, IPPROTO_IP, IP_TOS, SC_OPT_INT,
-		    tos, NULL, SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_IP,
-		    SC_SO_TOS, false);
+		    tos, NULL, SC_ON_IP, SC_SO_TOS);
 	}
 	if (sockopt_int(arg, ch == 'M' ? 1 : 0, 255, &v, &errstr) == -1)
 		return opts_error(st, "-%c \"%s\": %s (%d-255)", ch, arg,
@@ -147,19 +146,23 @@ opts_ip_kind(struct opts_state *st, struct sc_opts *o, int ch,
 	(void)snprintf(label, sizeof(label), "%s %lld", ch == 'M' ? "IP_TTL" :
 	    "IP_MINTTL", v);
 	return opts_so(st, o, label, IPPROTO_IP, ch == 'M' ? IP_TTL :
-	    IP_MINTTL, SC_OPT_INT, (int)v, NULL, SC_PHASE_SOCKET, SC_ROLE_ANY,
-	    SC_ON_IP, ch == 'M' ? SC_SO_TTL : SC_SO_MINTTL, false);
+	    IP_MINTTL, SC_OPT_INT, (int)v, NULL, SC_ON_IP, ch == 'M' ?
+	    SC_SO_TTL : SC_SO_MINTTL);
 }
 
-/* MSG_* names (any case, MSG_ optional) or numbers, comma-separated. */
+/*
+ * MSG_* names (any case, MSG_ optional) or numbers, comma-separated. A
+ * known flag of the other direction is refused, given by name or within
+ * a number; bits the table does not know pass through.
+ */
 static int
 opts_flags(struct opts_state *st, const char *opt, const char *arg,
     int *flags)
 {
-	char		 buf[256], *p, *q;
+	char		 buf[256], nb[64], *p, *q;
 	const char	*errstr;
 	long long	 v;
-	int		 f;
+	int		 f, other;
 	bool		 send = strcmp(opt, "--send-flags") == 0;
 
 	if (strlen(arg) >= sizeof(buf) || *arg == '\0')
@@ -167,19 +170,24 @@ opts_flags(struct opts_state *st, const char *opt, const char *arg,
 	for (p = strcpy(buf, arg); p != NULL; p = q) {
 		if ((q = strchr(p, ',')) != NULL)
 			*q++ = '\0';
-		if ((f = names_msgflag(p)) != -1 &&
-		    !names_msgflag_dir(f, send))
-			return opts_error(st, "%s: \"%s\" is %s", opt, p,
-			    names_msgflag_dir(f, !send) ? (send ?
-			    "a flag for receiving" : "a flag for sending") :
-			    "only reported by the kernel, never passed in");
-		if (f == -1) {
+		if ((f = names_msgflag(p)) == -1) {
 			if (sockopt_int(p, 0, INT_MAX, &v, &errstr) == -1)
 				return opts_error(st, "%s: unknown flag \"%s\" "
 				    "(%s)", opt, p, names_msgflag_list(send));
 			f = (int)v;
 		}
-		*flags |= f;
+		if ((other = names_msgflag_other(f, send)) == 0) {
+			*flags |= f;
+			continue;
+		}
+		errstr = names_msgflag_dir(other, !send) ? (send ?
+		    "a flag for receiving" : "a flag for sending") :
+		    "only reported by the kernel, never passed in";
+		if (names_msgflag(p) != -1)
+			return opts_error(st, "%s: \"%s\" is %s", opt, p,
+			    errstr);
+		return opts_error(st, "%s: \"%s\" has %s, %s", opt, p,
+		    names_msgflags(other, nb, sizeof(nb)), errstr);
 	}
 	return 0;
 }
@@ -270,20 +278,16 @@ opts_named(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 		    SO_SNDBUF, "SO_SNDBUF", SC_ON_ANY);
 	case 'D':
 		return opts_so_on(st, o, SOL_SOCKET, SO_DEBUG, "SO_DEBUG",
-		    SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_ANY, SC_SO_PLAIN,
-		    false);
+		    SC_ON_ANY, SC_SO_PLAIN);
 	case OPT_NODELAY:
 		return opts_so_on(st, o, IPPROTO_TCP, TCP_NODELAY,
-		    "TCP_NODELAY", SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_TCP,
-		    SC_SO_PLAIN, false);
+		    "TCP_NODELAY", SC_ON_TCP, SC_SO_PLAIN);
 	case OPT_CORK:
 		return opts_so_on(st, o, IPPROTO_TCP, TCP_CORK, "TCP_CORK",
-		    SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_TCP, SC_SO_PLAIN,
-		    false);
+		    SC_ON_TCP, SC_SO_PLAIN);
 	case OPT_QUICKACK:
 		return opts_so_on(st, o, IPPROTO_TCP, TCP_QUICKACK,
-		    "TCP_QUICKACK", SC_PHASE_CONNECTED, SC_ROLE_ANY, SC_ON_TCP,
-		    SC_SO_PLAIN, false);
+		    "TCP_QUICKACK", SC_ON_TCP, SC_SO_PLAIN);
 	case OPT_KEEPALIVE:
 		return opts_keepalive(st, o, arg);
 	case OPT_LINGER:
@@ -292,20 +296,17 @@ opts_named(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 			    arg, errstr);
 		(void)snprintf(label, sizeof(label), "SO_LINGER %llds", v);
 		return opts_so(st, o, label, SOL_SOCKET, SO_LINGER,
-		    SC_OPT_LINGER, (int)v, NULL, SC_PHASE_SOCKET, SC_ROLE_ANY,
-		    SC_ON_ANY, SC_SO_PLAIN, false);
+		    SC_OPT_LINGER, (int)v, NULL, SC_ON_ANY, SC_SO_PLAIN);
 	case OPT_REUSEPORT:
 		return opts_so_on(st, o, SOL_SOCKET, SO_REUSEPORT,
-		    "SO_REUSEPORT", SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_ANY,
-		    SC_SO_PLAIN, true);
+		    "SO_REUSEPORT", SC_ON_ANY, SC_SO_PLAIN);
 	case OPT_BIND_DEVICE:
 		if (*arg == '\0' || strlen(arg) >= 16)
 			return opts_error(st, "--bind-device \"%s\": not an "
 			    "interface name", arg);
 		(void)snprintf(label, sizeof(label), "SO_BINDTODEVICE %s", arg);
 		return opts_so(st, o, label, SOL_SOCKET, SO_BINDTODEVICE,
-		    SC_OPT_STRING, 0, arg, SC_PHASE_SOCKET, SC_ROLE_ANY,
-		    SC_ON_ANY, SC_SO_PLAIN, true);
+		    SC_OPT_STRING, 0, arg, SC_ON_ANY, SC_SO_PLAIN);
 	case OPT_MARK:
 		return opts_so_int(st, o, "--mark", arg, 0, UINT_MAX / 2,
 		    SOL_SOCKET, SO_MARK, "SO_MARK", SC_ON_ANY);
@@ -321,13 +322,13 @@ opts_named(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 			    "algorithm name", arg);
 		(void)snprintf(label, sizeof(label), "TCP_CONGESTION %s", arg);
 		return opts_so(st, o, label, IPPROTO_TCP, TCP_CONGESTION,
-		    SC_OPT_STRING, 0, arg, SC_PHASE_SOCKET, SC_ROLE_ANY,
-		    SC_ON_TCP, SC_SO_PLAIN, false);
+		    SC_OPT_STRING, 0, arg, SC_ON_TCP, SC_SO_PLAIN);
 	case OPT_USER_TIMEOUT:
 		return opts_so_int(st, o, "--user-timeout", arg, 0, INT_MAX,
 		    IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT",
 		    SC_ON_TCP);
 	case OPT_RCVLOWAT:
+		st->rcvlowat_given = true;
 		return opts_so_int(st, o, "--rcvlowat", arg, 1, INT_MAX,
 		    SOL_SOCKET, SO_RCVLOWAT, "SO_RCVLOWAT", SC_ON_ANY);
 	default:
@@ -346,14 +347,13 @@ opts_listen_named(struct opts_state *st, struct sc_opts *o, int ch,
 
 	switch (ch) {
 	case OPT_FASTOPEN:
+		/* TCP_FASTOPEN for a listener, TCP_FASTOPEN_CONNECT else */
 		st->fastopen = true;
 		if (opts_so(st, o, "TCP_FASTOPEN 16", IPPROTO_TCP, TCP_FASTOPEN,
-		    SC_OPT_INT, 16, NULL, SC_PHASE_LISTEN, SC_ROLE_LISTENER,
-		    SC_ON_TCP, SC_SO_PLAIN, true) == -1)
+		    SC_OPT_INT, 16, NULL, SC_ON_TCP, SC_SO_PLAIN) == -1)
 			return -1;
 		return opts_so_on(st, o, IPPROTO_TCP, TCP_FASTOPEN_CONNECT,
-		    "TCP_FASTOPEN_CONNECT", SC_PHASE_SOCKET, SC_ROLE_CLIENT,
-		    SC_ON_TCP, SC_SO_PLAIN, true);
+		    "TCP_FASTOPEN_CONNECT", SC_ON_TCP, SC_SO_PLAIN);
 	case OPT_DEFER_ACCEPT:
 		st->defer_accept = true;
 		if (sockopt_int(arg, 1, 3600, &v, &errstr) == -1)
@@ -362,22 +362,18 @@ opts_listen_named(struct opts_state *st, struct sc_opts *o, int ch,
 		(void)snprintf(label, sizeof(label), "TCP_DEFER_ACCEPT %lld",
 		    v);
 		return opts_so(st, o, label, IPPROTO_TCP, TCP_DEFER_ACCEPT,
-		    SC_OPT_INT, (int)v, NULL, SC_PHASE_LISTEN, SC_ROLE_LISTENER,
-		    SC_ON_TCP, SC_SO_PLAIN, true);
+		    SC_OPT_INT, (int)v, NULL, SC_ON_TCP, SC_SO_PLAIN);
 	case OPT_FREEBIND:
 		return opts_so_on(st, o, IPPROTO_IP, IP_FREEBIND, "IP_FREEBIND",
-		    SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_IP, SC_SO_FREEBIND,
-		    true);
+		    SC_ON_IP, SC_SO_FREEBIND);
 	case OPT_TRANSPARENT:
 		return opts_so_on(st, o, IPPROTO_IP, IP_TRANSPARENT,
-		    "IP_TRANSPARENT", SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_IP,
-		    SC_SO_TRANSPARENT, true);
+		    "IP_TRANSPARENT", SC_ON_IP, SC_SO_TRANSPARENT);
 	case OPT_V6ONLY:
 	case OPT_NO_V6ONLY:
 		return opts_so(st, o, ch == OPT_V6ONLY ? "IPV6_V6ONLY 1" :
 		    "IPV6_V6ONLY 0", IPPROTO_IPV6, IPV6_V6ONLY, SC_OPT_BOOL,
-		    ch == OPT_V6ONLY, NULL, SC_PHASE_SOCKET, SC_ROLE_ANY,
-		    SC_ON_V6, SC_SO_PLAIN, true);
+		    ch == OPT_V6ONLY, NULL, SC_ON_V6, SC_SO_PLAIN);
 	case OPT_BACKLOG:
 		st->backlog_given = true;
 		if (sockopt_int(arg, 0, INT_MAX, &v, &errstr) == -1)
@@ -447,8 +443,7 @@ opts_sock(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_OOB_INLINE:
 		o->oob_inline = true;
 		return opts_so_on(st, o, SOL_SOCKET, SO_OOBINLINE,
-		    "SO_OOBINLINE", SC_PHASE_SOCKET, SC_ROLE_ANY, SC_ON_TCP,
-		    SC_SO_PLAIN, false);
+		    "SO_OOBINLINE", SC_ON_TCP, SC_SO_PLAIN);
 	case OPT_SEND_FD:
 		if (*arg == '\0')
 			return opts_error(st, "--send-fd: empty file name");
@@ -495,6 +490,9 @@ opts_flag_conflicts(struct opts_state *st, const struct sc_opts *o)
 		return opts_error(st, "--recv-flags errqueue reads the error "
 		    "queue, not data");
 #endif
+	if ((rf & MSG_TRUNC) && tcp)
+		return opts_error(st, "--recv-flags trunc: TCP would discard "
+		    "the data instead of reading it");
 	if ((rf & MSG_WAITALL) && !stream)
 		return opts_error(st, "--recv-flags waitall: messages come "
 		    "whole anyway (it is for streams)");
@@ -517,7 +515,123 @@ opts_flag_conflicts(struct opts_state *st, const struct sc_opts *o)
 	if ((sf & MSG_ZEROCOPY) && !tcp)
 		return opts_error(st, "--send-flags zerocopy is for TCP");
 #endif
-	(void)tcp;
+	return 0;
+}
+
+/* The option a handler would leave unused, or NULL. */
+static const char *
+opts_stdio_only(const struct sc_opts *o)
+{
+	if (o->peek)
+		return "--peek";
+	if (o->waitall)
+		return "--waitall";
+	if (o->oob_data != NULL)
+		return "--oob";
+	if (o->send_flags || o->recv_flags)
+		return "--send-flags, --recv-flags, --dontroute and --more";
+	if (o->send_fd != NULL)
+		return "--send-fd";
+	if (o->recv_fd)
+		return o->recv_fd_out != NULL ? "--recv-fd-out" : "--recv-fd";
+	if (o->send_creds)
+		return "--send-creds";
+	if (o->recv_creds)
+		return "--recv-creds";
+	return NULL;
+}
+
+/* The option that chose a handler, for messages. */
+static const char *
+opts_handler_name(const struct sc_opts *o)
+{
+	switch (o->handler) {
+	case SC_HANDLER_ECHO:
+		return "--echo";
+	case SC_HANDLER_BROKER:
+		return "--broker";
+	case SC_HANDLER_CHAT:
+		return "--chat";
+	case SC_HANDLER_EXEC:
+		return "-e";
+	case SC_HANDLER_SH_EXEC:
+		return "-c";
+	case SC_HANDLER_FORWARD:
+		return o->forward_unix != NULL ? "--forward-unix" :
+		    "--forward";
+	default:
+		return "a handler";
+	}
+}
+
+/* -I and --sockopt of a given option, or NULL. */
+static const struct sc_sockopt *
+opts_find_so(const struct sc_opts *o, int level, int name, bool raw)
+{
+	size_t	 i;
+
+	for (i = o->nsockopts; i > 0; i--) {
+		if (o->sockopts[i - 1].level == level &&
+		    o->sockopts[i - 1].name == name &&
+		    o->sockopts[i - 1].raw == raw)
+			return &o->sockopts[i - 1];
+	}
+	return NULL;
+}
+
+/*
+ * --waitall: TCP, with --recv-size; sockcat sets SO_RCVLOWAT itself, and
+ * the kernel keeps it at no more than half the receive buffer, which -I
+ * asks for and the kernel doubles.
+ */
+static int
+opts_waitall_conflicts(struct opts_state *st, const struct sc_opts *o)
+{
+	const struct sc_sockopt	*rb;
+
+	if (!o->waitall)
+		return 0;
+	if (o->proto->protocol != IPPROTO_TCP)
+		return opts_error(st, "--waitall reads TCP data in records: "
+		    "not for %s sockets", o->proto->name);
+	if (!st->recv_size_given)
+		return opts_error(st, "--waitall needs --recv-size, the size "
+		    "of a record");
+	if (o->telnet)
+		return opts_error(st, "--waitall reads whole records: not with "
+		    "-t, which takes bytes out");
+	if (st->rcvlowat_given || opts_find_so(o, SOL_SOCKET, SO_RCVLOWAT,
+	    true) != NULL)
+		return opts_error(st, "--waitall sets SO_RCVLOWAT to "
+		    "--recv-size: not with --rcvlowat");
+	rb = opts_find_so(o, SOL_SOCKET, SO_RCVBUF, false);
+	if (rb != NULL && (size_t)rb->ival < o->recv_size)
+		return opts_error(st, "--waitall: -I %d is less than "
+		    "--recv-size %zu: the kernel would not wait for whole "
+		    "records", rb->ival, o->recv_size);
+	return 0;
+}
+
+/* Each --sockopt for a listener or a client only in its mode. */
+static int
+opts_role_conflicts(struct opts_state *st, const struct sc_opts *o)
+{
+	const struct sc_sockopt	*so;
+	size_t			 i;
+	bool			 listen = o->mode == SC_MODE_LISTEN;
+
+	for (i = 0; i < o->nsockopts; i++) {
+		so = &o->sockopts[i];
+		if (!so->raw)
+			continue;
+		if (so->role == SC_ROLE_LISTENER && (!listen ||
+		    !o->proto->accepts))
+			return opts_error(st, "--sockopt %s is for a TCP "
+			    "listener (-l)", so->label);
+		if (so->role == SC_ROLE_CLIENT && listen)
+			return opts_error(st, "--sockopt %s is for a client, "
+			    "not with -l", so->label);
+	}
 	return 0;
 }
 
@@ -528,6 +642,7 @@ opts_sock_conflicts(struct opts_state *st, struct sc_opts *o)
 	const struct sc_proto	*p = o->proto;
 	bool			 tcp = p->protocol == IPPROTO_TCP;
 	bool			 unixsock = p->family == AF_UNIX;
+	const char		*what;
 	size_t			 i;
 
 	for (i = 0; i < o->nsockopts; i++) {
@@ -537,10 +652,13 @@ opts_sock_conflicts(struct opts_state *st, struct sc_opts *o)
 		    (so->only != SC_ON_ANY && unixsock))
 			return opts_error(st, "%s does not apply to %s sockets",
 			    so->label, p->name);
+		if (so->only == SC_ON_V6 && st->family4)
+			return opts_error(st, "%s does not apply to IPv4 "
+			    "sockets (-4)", so->label);
 	}
-	if (o->waitall && !(tcp && st->recv_size_given))
-		return opts_error(st, "--waitall reads TCP data in records of "
-		    "--recv-size bytes: it needs both");
+	if (opts_role_conflicts(st, o) == -1 ||
+	    opts_waitall_conflicts(st, o) == -1)
+		return -1;
 	if ((o->oob_data != NULL || o->oob_inline) && !tcp)
 		return opts_error(st, "--oob and --oob-inline are for TCP");
 	if (st->oob_after_given && o->oob_data == NULL)
@@ -559,9 +677,31 @@ opts_sock_conflicts(struct opts_state *st, struct sc_opts *o)
 	if (o->pass_fd && (o->mode != SC_MODE_CONNECT || o->scan))
 		return opts_error(st, "-F passes a connected socket: not with "
 		    "-l or -z");
-	if ((o->peek || o->waitall || o->send_flags || o->recv_flags ||
-	    o->oob_data != NULL) && o->handler != SC_HANDLER_STDIO)
-		return opts_error(st, "--peek, --waitall, --oob and the flags "
-		    "are for stdin/stdout: not with a handler");
+	if (o->handler != SC_HANDLER_STDIO &&
+	    (what = opts_stdio_only(o)) != NULL)
+		return opts_error(st, "%s %s for stdin/stdout: not with %s",
+		    what, strchr(what, ',') != NULL ? "are" : "is",
+		    opts_handler_name(o));
 	return opts_flag_conflicts(st, o);
+}
+
+/*
+ * After the operands: an IPv6-only option with an IPv4 address, where no
+ * IPv6 socket can come.
+ */
+int
+opts_sock_operands(struct opts_state *st, const struct sc_opts *o)
+{
+	struct in_addr	 a4;
+	const char	*host = o->host;
+	size_t		 i;
+
+	if (host == NULL || inet_pton(AF_INET, host, &a4) != 1)
+		return 0;
+	for (i = 0; i < o->nsockopts; i++) {
+		if (o->sockopts[i].only == SC_ON_V6)
+			return opts_error(st, "%s does not apply to IPv4 "
+			    "sockets (%s)", o->sockopts[i].label, host);
+	}
+	return 0;
 }

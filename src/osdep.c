@@ -27,6 +27,9 @@
 #ifdef HAVE_LINUX_SOCKIOS_H
 #include <linux/sockios.h>
 #endif
+#ifdef HAVE_LINUX_ERRQUEUE_H
+#include <linux/errqueue.h>
+#endif
 #ifdef HAVE_LINUX_UNIX_DIAG_H
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -393,5 +396,55 @@ osdep_child_signals(void)
 		if (syscall(SYS_rt_sigaction, sig, act, NULL, 8) == -1)
 			(void)syscall(SYS_rt_sigaction, sig, act, NULL, 16);
 	}
+#endif
+}
+
+/*
+ * MSG_ZEROCOPY: read one notification from the socket's error queue.
+ * 1 with the range of sends [*lo, *hi] the kernel is done with (and
+ * *copied if it copied them after all), 0 for another kind of message,
+ * -1 with errno (EAGAIN: the queue is empty). Systems without it have
+ * nothing queued.
+ */
+int
+osdep_zerocopy_done(int fd, uint32_t *lo, uint32_t *hi, bool *copied)
+{
+#if defined(HAVE_LINUX_ERRQUEUE_H) && defined(SO_EE_ORIGIN_ZEROCOPY)
+	struct sock_extended_err	 ee;
+	struct msghdr			 msg;
+	struct cmsghdr			*c;
+	union {
+		char		 buf[CMSG_SPACE(sizeof(ee) + 64)];
+		struct cmsghdr	 align;
+	}				 cbuf;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
+	if (sys_recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) == -1)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (!((c->cmsg_level == IPPROTO_IP &&
+		    c->cmsg_type == IP_RECVERR) ||
+		    (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_RECVERR)) ||
+		    c->cmsg_len < CMSG_LEN(sizeof(ee)))
+			continue;
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		if (ee.ee_origin != SO_EE_ORIGIN_ZEROCOPY || ee.ee_errno != 0)
+			continue;
+		*lo = ee.ee_info;
+		*hi = ee.ee_data;
+		*copied = (ee.ee_code & SO_EE_CODE_ZEROCOPY_COPIED) != 0;
+		return 1;
+	}
+	return 0;
+#else
+	(void)fd;
+	(void)lo;
+	(void)hi;
+	(void)copied;
+	errno = EAGAIN;
+	return -1;
 #endif
 }

@@ -692,6 +692,10 @@ relay_io(struct sc_loop *loop, int fd, unsigned ev, void *arg)
 	if ((ev & SC_EV_PRI) && r->dir[SC_DIR_BA].src->rfd == fd &&
 	    r->dir[SC_DIR_BA].src->ops->urgent != NULL)
 		r->dir[SC_DIR_BA].src->ops->urgent(r->dir[SC_DIR_BA].src);
+	/* an error condition may be the error queue's: let B take it */
+	if ((ev & SC_EV_ERR) && r->dir[SC_DIR_AB].dst->wfd == fd &&
+	    r->dir[SC_DIR_AB].dst->ops->errqueue != NULL)
+		r->dir[SC_DIR_AB].dst->ops->errqueue(r->dir[SC_DIR_AB].dst);
 	for (d = 0; d < 2; d++) {
 		dir = &r->dir[d];
 		if ((ev & SC_EV_OUT) && dir->dst->wfd == fd &&
@@ -719,7 +723,8 @@ relay_update(struct sc_relay *r)
 
 		fds[2 * d] = dir->src->rfd;
 		ev[2 * d] = live && relay_can_read(dir) ? SC_EV_IN : 0;
-		if (live && d == SC_DIR_BA && dir->src->urgent_watch)
+		if (live && d == SC_DIR_BA && dir->src->urgent_watch &&
+		    dir->state != DIR_DONE)
 			ev[2 * d] |= SC_EV_PRI;
 		fds[2 * d + 1] = dir->dst->wfd;
 		ev[2 * d + 1] = live && dir->state != DIR_DONE &&

@@ -338,25 +338,33 @@ server_framing(const struct sc_server *srv)
 	return SC_FRAMING_RAW;
 }
 
-/* The endpoint for an accepted or connected socket of our transport. */
+/*
+ * The endpoint for an accepted or connected socket of our transport,
+ * which owns fd from now on; NULL with *err (and fd closed) on failure.
+ */
 struct sc_endpoint *
 server_client_endpoint(struct sc_server *srv, int fd, const char *label,
-    struct sc_dgram_cfg *dcfg)
+    struct sc_dgram_cfg *dcfg, struct sc_error *err)
 {
 	const struct sc_opts	*o = srv->s.o;
 	struct sc_endpoint	*ep;
-	struct sc_error		 e;
 
+	if (srv->handler == &sc_handler_stdio)
+		sockopt_show_flags(o);
 	if (o->proto->message) {
 		dcfg->framing = server_framing(srv);
-		ep = dgram_new(srv->s.loop, fd, dcfg, label);
+		if ((ep = dgram_new(srv->s.loop, fd, dcfg, label)) == NULL)
+			(void)sys_close(fd);
 	} else
 		ep = endpoint_socket(fd, label,
 		    o->proto->protocol == IPPROTO_TCP);
-	if (ep != NULL && srv->handler == &sc_handler_stdio &&
-	    (o->proto->message ? dgram_setup(ep, o, &e) :
-	    endpoint_socket_setup(ep, o, &e)) == -1) {
-		log_warn_error(&e);
+	if (ep == NULL) {
+		error_set(err, SC_EXIT_FAIL, ENOMEM, "set up %s", label);
+		return NULL;
+	}
+	if (srv->handler == &sc_handler_stdio &&
+	    (o->proto->message ? dgram_setup(ep, o, err) :
+	    endpoint_socket_setup(ep, o, err)) == -1) {
 		ep->ops->close(ep);
 		return NULL;
 	}
@@ -377,12 +385,12 @@ server_serve(struct sc_server *srv, int fd, const struct sockaddr *sa,
 	char			 label[SC_ADDRSTRLEN + 32];
 
 	(void)snprintf(label, sizeof(label), "client");
-	if ((ep = server_client_endpoint(srv, fd, label, dcfg)) == NULL ||
-	    (c = conn_new(srv, ep, sa, len)) == NULL) {
-		if (ep != NULL)
-			ep->ops->close(ep);
-		else
-			(void)sys_close(fd);
+	if ((ep = server_client_endpoint(srv, fd, label, dcfg, &e)) == NULL) {
+		log_warn_error(&e);
+		return;
+	}
+	if ((c = conn_new(srv, ep, sa, len)) == NULL) {
+		ep->ops->close(ep);
 		error_set(&e, SC_EXIT_FAIL, ENOMEM, "serve a client");
 		log_warn_error(&e);
 		return;
@@ -522,6 +530,7 @@ server_serve_all(struct sc_server *srv)
 	loop_forget(srv->s.loop, fd);
 	srv->lfd = -1;		/* the connection owns the socket now */
 	srv->single = true;	/* it is the one connection */
+	sockopt_show_flags(srv->s.o);
 	if ((ep = dgram_new(srv->s.loop, fd, &dcfg, "its peers")) == NULL ||
 	    (c = conn_new(srv, ep, NULL, 0)) == NULL) {
 		error_set(&e, SC_EXIT_FAIL, ENOMEM, "serve datagrams");

@@ -374,11 +374,16 @@ enum sc_opt_type {
 	SC_OPT_RDONLY,		/* an integer that can only be read */
 };
 
+/* An option the table knows: its value, and when and where it is set. */
 struct sc_optname {
 	int			 level;
 	int			 optname;
 	const char		*name;
 	enum sc_opt_type	 type;
+	long long		 min, max;	/* SC_OPT_INT: its range */
+	enum sc_phase		 phase;		/* when to set it */
+	enum sc_role		 role;		/* on which sockets */
+	bool			 no_inherit;	/* not again on accepted ones */
 };
 
 const char *names_family(int, char *, size_t);
@@ -394,6 +399,7 @@ const struct sc_optname *names_option_by_name(int, const char *);
 int	 names_msgflag(const char *);
 const char *names_msgflag_list(bool);
 bool	 names_msgflag_dir(int, bool);
+int	 names_msgflag_other(int, bool);
 int	 names_level_value(const char *);
 
 /* trace.c: --trace. */
@@ -484,6 +490,8 @@ struct sc_endpoint_ops {
 	void	(*urgent)(struct sc_endpoint *);
 	/* optional: send urgent data (MSG_OOB) */
 	ssize_t	(*send_urgent)(struct sc_endpoint *, const void *, size_t);
+	/* optional: the socket has an error condition (its error queue) */
+	void	(*errqueue)(struct sc_endpoint *);
 };
 
 /* What a socket endpoint reports through ep->event. */
@@ -492,6 +500,7 @@ enum sc_ep_event {
 	SC_EP_URGENT,		/* the byte; n: its offset in the stream */
 	SC_EP_FD,		/* n: a descriptor received (closed after) */
 	SC_EP_CREDS,		/* a struct ucred */
+	SC_EP_ZEROCOPY_COPIED,	/* MSG_ZEROCOPY: the kernel copied anyway */
 };
 
 struct sc_endpoint {
@@ -717,9 +726,23 @@ int	 sockopt_int(const char *, long long, long long, long long *,
 int	 sockopt_tos(const char *, int *, const char **);
 int	 sockopt_add(struct sc_opts *, const struct sc_sockopt *);
 int	 sockopt_parse(const char *, struct sc_sockopt *, char *, size_t);
+void	 sockopt_rules(struct sc_sockopt *);
 int	 sockopt_apply(int, int, int, enum sc_phase, enum sc_role,
 	    const struct sc_opts *, struct sc_error *);
 void	 sockopt_free(struct sc_opts *);
+int	 sockopt_set_own(int, int, int, int, const char *, struct sc_error *);
+int	 sockopt_get_int(int, int, int, int *);
+void	 sockopt_show(int, int, int);
+void	 sockopt_show_flags(const struct sc_opts *);
+
+/* zcopy.c: --send-flags zerocopy. */
+struct sc_zcopy;
+
+struct sc_zcopy *zcopy_new(void);
+ssize_t	 zcopy_send(struct sc_zcopy *, int, const void *, size_t, int);
+int	 zcopy_reap(struct sc_zcopy *, int);
+size_t	 zcopy_held(const struct sc_zcopy *);
+void	 zcopy_free(struct sc_zcopy *, int);
 
 /* sock.c: socket setup shared by all transports. */
 #define SC_BACKLOG	128
@@ -775,6 +798,7 @@ int	 osdep_recv_dst(int, int);
 int	 osdep_recv_err(int, int);
 int	 osdep_mcast_only(int, int);
 void	 osdep_msg_meta(const struct msghdr *, struct sc_dgram_meta *);
+int	 osdep_zerocopy_done(int, uint32_t *, uint32_t *, bool *);
 
 /* log.c: verbosity and the stable -v message formats. */
 void	 log_init(int);
@@ -906,7 +930,7 @@ struct sc_server {
 int	 server_init(struct sc_server *, const struct sc_opts *,
 	    struct sc_error *);
 struct sc_endpoint *server_client_endpoint(struct sc_server *, int,
-	    const char *, struct sc_dgram_cfg *);
+	    const char *, struct sc_dgram_cfg *, struct sc_error *);
 bool	 server_admit(struct sc_server *, const struct sockaddr *, socklen_t);
 enum sc_framing server_framing(const struct sc_server *);
 

@@ -50,6 +50,13 @@ struct sockep {
 	int			 rflags;	/* --recv-flags */
 	int			 peek;		/* bytes to peek at, or 0 */
 	size_t			 record;	/* --waitall: bytes per read */
+	enum sc_framing		 framing;	/* --waitall: of each record */
+	unsigned char		*rec;		/* the record being read */
+	size_t			 reclen;
+	int			 lowat;		/* SO_RCVLOWAT now */
+	int			 rerr;		/* read error after a record */
+	bool			 reof;		/* the EOF after a record */
+	struct sc_zcopy		*zc;		/* --send-flags zerocopy */
 	bool			 urgent;	/* report MSG_OOB data */
 	bool			 urgent_due;	/* one waits for its mark */
 	unsigned char		 urgent_byte;
@@ -180,26 +187,97 @@ sockep_mark(struct sockep *s)
 	sockep_event(s, SC_EP_URGENT, &s->urgent_byte, 1, s->received);
 }
 
+/* Bytes received: show them to the taps, count them, watch the mark. */
+static void
+sockep_got(struct sockep *s, const void *buf, size_t n)
+{
+	if (s->ep.tap != NULL)
+		s->ep.tap(&s->ep, SC_TAP_RECEIVED, buf, n, NULL, 0);
+	s->received += (uint64_t)n;
+	sockep_mark(s);
+}
+
+/* MSG_ZEROCOPY: take the kernel's notifications, free what it is done with. */
+static void
+sockep_reap(struct sockep *s)
+{
+	if (s->zc != NULL && zcopy_held(s->zc) > 0 &&
+	    zcopy_reap(s->zc, s->ep.wfd) == 1)
+		sockep_event(s, SC_EP_ZEROCOPY_COPIED, NULL, 0, 0);
+}
+
+/* --waitall: have the socket read as ready once want bytes are there. */
+static void
+sockep_lowat(struct sockep *s, int want)
+{
+	if (s->lowat != want && sys_setsockopt(s->ep.rfd, SOL_SOCKET,
+	    SO_RCVLOWAT, &want, sizeof(want)) == 0)
+		s->lowat = want;
+}
+
+/*
+ * --waitall: one whole record per read, framed as --framing says (line:
+ * a newline after it, nul: a NUL, len32: its length before it); the last
+ * one, at the end of file, may be shorter. When a read brings part of a
+ * record (the kernel wakes a reader early when memory is short, and stops
+ * at an urgent mark), the part waits here for the rest, with SO_RCVLOWAT
+ * lowered meanwhile to what is missing.
+ */
+static ssize_t
+sockep_read_record(struct sockep *s, unsigned char *out, size_t len)
+{
+	ssize_t	 got;
+	size_t	 n;
+
+	if (s->reof)
+		return 0;
+	if (s->rerr != 0 || len < s->record + framing_overhead(s->framing)) {
+		errno = s->rerr != 0 ? s->rerr : ENOBUFS;
+		return -1;
+	}
+	got = sockep_recv(s, s->rec + s->reclen, s->record - s->reclen,
+	    MSG_DONTWAIT | MSG_WAITALL | s->rflags);
+	if (got > 0) {
+		sockep_got(s, s->rec + s->reclen, (size_t)got);
+		s->reclen += (size_t)got;
+		if (s->reclen < s->record) {
+			sockep_lowat(s, (int)(s->record - s->reclen));
+			errno = EAGAIN;
+			return -1;
+		}
+	} else if (got == -1 && (s->reclen == 0 || errno == EAGAIN ||
+	    errno == EWOULDBLOCK))
+		return -1;
+	else if (got == -1)
+		s->rerr = errno;	/* after the part already here */
+	else if (s->reclen == 0)
+		return 0;
+	else
+		s->reof = true;		/* after the part already here */
+	sockep_lowat(s, (int)s->record);
+	n = framing_prefix(s->framing, s->reclen, out);
+	memcpy(out + n, s->rec, s->reclen);
+	n += s->reclen;
+	n += framing_suffix(s->framing, out + n);
+	s->reclen = 0;
+	return (ssize_t)n;
+}
+
 static ssize_t
 sockep_read(struct sc_endpoint *ep, void *buf, size_t len)
 {
 	struct sockep	*s = (struct sockep *)(void *)ep;
-	int		 flags = MSG_DONTWAIT | s->rflags;
 	ssize_t		 n;
 
+	sockep_reap(s);
 	if (s->peek > 0)
 		sockep_peek(s);
-	if (s->record > 0) {
-		len = len < s->record ? len : s->record;
-		flags |= MSG_WAITALL;
-	}
-	n = sockep_recv(s, buf, len, flags);
+	if (s->record > 0)
+		return sockep_read_record(s, buf, len);
+	n = sockep_recv(s, buf, len, MSG_DONTWAIT | s->rflags);
 	if (n <= 0)
 		return n;
-	if (ep->tap != NULL)
-		ep->tap(ep, SC_TAP_RECEIVED, buf, (size_t)n, NULL, 0);
-	s->received += (uint64_t)n;
-	sockep_mark(s);
+	sockep_got(s, buf, (size_t)n);
 	if (ep->telnet && (n = (ssize_t)telnet_filter(s, buf,
 	    (size_t)n)) == 0) {
 		errno = EAGAIN;		/* only commands: no data, no EOF */
@@ -215,9 +293,12 @@ sockep_write(struct sc_endpoint *ep, const void *buf, size_t len)
 	int		 flags = MSG_DONTWAIT | s->sflags;
 	ssize_t		 n;
 
+	sockep_reap(s);
 	/* the first data sent carries --send-fd and --send-creds */
 	if (anc_pending(&s->anc))
 		n = anc_sendmsg(&s->anc, ep->wfd, buf, len, flags, NULL, 0);
+	else if (s->zc != NULL)
+		n = zcopy_send(s->zc, ep->wfd, buf, len, flags);
 	else
 		n = sys_send(ep->wfd, buf, len, flags);
 	if (n > 0 && ep->tap != NULL)
@@ -251,9 +332,12 @@ sockep_close(struct sc_endpoint *ep)
 {
 	struct sockep	*s = (struct sockep *)(void *)ep;
 
+	if (s->zc != NULL)
+		zcopy_free(s->zc, ep->wfd);
 	if (ep->rfd != -1)
 		(void)sys_close(ep->rfd);
 	anc_free(&s->anc);
+	free(s->rec);
 	free(s);
 }
 
@@ -281,6 +365,13 @@ sockep_send_urgent(struct sc_endpoint *ep, const void *buf, size_t len)
 	return n;
 }
 
+/* The socket has an error condition: MSG_ZEROCOPY notifications, maybe. */
+static void
+sockep_errqueue(struct sc_endpoint *ep)
+{
+	sockep_reap((struct sockep *)(void *)ep);
+}
+
 static int
 sockep_unacked(struct sc_endpoint *ep, size_t *n)
 {
@@ -295,6 +386,7 @@ static const struct sc_endpoint_ops sockep_ops = {
 	.close = sockep_close,
 	.urgent = sockep_urgent,
 	.send_urgent = sockep_send_urgent,
+	.errqueue = sockep_errqueue,
 };
 
 static const struct sc_endpoint_ops sockep_tcp_ops = {
@@ -305,6 +397,7 @@ static const struct sc_endpoint_ops sockep_tcp_ops = {
 	.close = sockep_close,
 	.urgent = sockep_urgent,
 	.send_urgent = sockep_send_urgent,
+	.errqueue = sockep_errqueue,
 	.unacked = sockep_unacked,
 };
 
@@ -331,9 +424,91 @@ endpoint_socket(int fd, const char *label, bool tcp)
 	return &s->ep;
 }
 
+/* Did the command line set the receive buffer (-I, --sockopt)? */
+static bool
+sockep_rcvbuf_given(const struct sc_opts *o)
+{
+	size_t	 i;
+
+	for (i = 0; i < o->nsockopts; i++) {
+		if (o->sockopts[i].level == SOL_SOCKET &&
+		    o->sockopts[i].name == SO_RCVBUF)
+			return true;
+	}
+	return false;
+}
+
 /*
- * What the options ask of the socket's data calls. -1 with *err when
- * --send-fd's file cannot be opened.
+ * --waitall: SO_RCVLOWAT of a record, so that the socket reads as ready
+ * once a whole one is there. The kernel keeps it at most half the receive
+ * buffer: a buffer of less than two records is made larger (unless the
+ * command line chose it), and if the kernel still holds less, that is an
+ * error. -vv shows both.
+ */
+static int
+sockep_waitall(struct sockep *s, const struct sc_opts *o,
+    struct sc_error *err)
+{
+	static char	 why[96];
+	int		 fd = s->ep.rfd, want = (int)o->recv_size, have = 0;
+	int		 buf = 0;
+
+	s->record = o->recv_size;
+	s->framing = o->framing;
+	s->ep.rmin = o->recv_size + framing_overhead(o->framing);
+	if ((s->rec = malloc(o->recv_size)) == NULL) {
+		error_set(err, SC_EXIT_FAIL, errno, "--waitall");
+		return -1;
+	}
+	if (sockopt_set_own(fd, SOL_SOCKET, SO_RCVLOWAT, want, "--waitall",
+	    err) == -1)
+		return -1;
+	if (!sockep_rcvbuf_given(o) && sockopt_get_int(fd, SOL_SOCKET,
+	    SO_RCVBUF, &buf) == 0 && buf / 2 < want) {
+		if (sockopt_set_own(fd, SOL_SOCKET, SO_RCVBUF, 2 * want,
+		    "--waitall", err) == -1 || sockopt_set_own(fd, SOL_SOCKET,
+		    SO_RCVLOWAT, want, "--waitall", err) == -1)
+			return -1;
+	} else
+		sockopt_show(fd, SOL_SOCKET, SO_RCVBUF);
+	(void)sockopt_get_int(fd, SOL_SOCKET, SO_RCVLOWAT, &have);
+	if (have < want) {
+		(void)snprintf(why, sizeof(why), "the kernel holds %d, half "
+		    "the receive buffer at most", have);
+		error_reason(err, SC_EXIT_FAIL, why, "setsockopt SO_RCVLOWAT "
+		    "%d for --waitall", want);
+		return -1;
+	}
+	s->lowat = want;
+	return 0;
+}
+
+/* --send-flags zerocopy: SO_ZEROCOPY, and chunks to send from. */
+static int
+sockep_zerocopy(struct sockep *s, struct sc_error *err)
+{
+#if defined(MSG_ZEROCOPY) && defined(SO_ZEROCOPY)
+	if (!(s->sflags & MSG_ZEROCOPY))
+		return 0;
+	s->sflags &= ~MSG_ZEROCOPY;	/* zcopy_send() adds it */
+	if (sockopt_set_own(s->ep.wfd, SOL_SOCKET, SO_ZEROCOPY, 1,
+	    "--send-flags zerocopy", err) == -1)
+		return -1;
+	if ((s->zc = zcopy_new()) == NULL) {
+		error_set(err, SC_EXIT_FAIL, errno, "--send-flags zerocopy");
+		return -1;
+	}
+#else
+	(void)s;
+	(void)err;
+#endif
+	return 0;
+}
+
+/*
+ * What the options ask of the socket's data calls. -1 with *err when an
+ * option the socket needs is refused, or --send-fd's file cannot be
+ * opened.
  */
 int
 endpoint_socket_setup(struct sc_endpoint *ep, const struct sc_opts *o,
@@ -345,17 +520,9 @@ endpoint_socket_setup(struct sc_endpoint *ep, const struct sc_opts *o,
 	s->rflags = o->recv_flags;
 	s->peek = o->peek;
 	ep->telnet = o->telnet;
-	if (o->waitall) {
-		s->record = o->recv_size;
-		ep->rmin = o->recv_size;
-		/* ready only once a whole record is there (or the EOF) */
-		if (sys_setsockopt(ep->rfd, SOL_SOCKET, SO_RCVLOWAT,
-		    &(int){ (int)o->recv_size }, sizeof(int)) == -1) {
-			error_set(err, SC_EXIT_FAIL, errno, "setsockopt "
-			    "SO_RCVLOWAT %zu for --waitall", o->recv_size);
-			return -1;
-		}
-	}
+	if ((o->waitall && sockep_waitall(s, o, err) == -1) ||
+	    sockep_zerocopy(s, err) == -1)
+		return -1;
 	s->urgent = o->proto->protocol == IPPROTO_TCP && !o->oob_inline;
 	ep->urgent_watch = s->urgent;
 	s->cmsgs = o->recv_fd || o->recv_creds;

@@ -150,6 +150,63 @@ sockopt_add(struct sc_opts *o, const struct sc_sockopt *so)
 }
 
 /*
+ * When and on which sockets an option is set, as the table says (after
+ * socket(), on every socket, when the table does not know it).
+ */
+void
+sockopt_rules(struct sc_sockopt *so)
+{
+	const struct sc_optname	*on = names_option(so->level, so->name);
+
+	so->phase = on != NULL ? on->phase : SC_PHASE_SOCKET;
+	so->role = on != NULL ? on->role : SC_ROLE_ANY;
+	so->no_inherit = on != NULL && on->no_inherit;
+}
+
+/* VALUE of --sockopt as the option on (or NULL: unknown) wants it. */
+static int
+sockopt_value(const char *value, const struct sc_optname *on,
+    struct sc_sockopt *so, char *err, size_t errlen)
+{
+	const char	*errstr;
+	long long	 v, min = INT_MIN, max = INT_MAX;
+
+	switch (so->type) {
+	case SC_OPT_BOOL:
+		if (sockopt_bool(value, &so->ival) == -1) {
+			(void)snprintf(err, errlen, "%s wants on or off, not "
+			    "\"%s\"", on->name, value);
+			return -1;
+		}
+		return 0;
+	case SC_OPT_STRING:
+		return (so->sval = strdup(value)) == NULL ? -1 : 0;
+	default:
+		break;
+	}
+	if (on != NULL && on->type == SC_OPT_INT) {
+		min = on->min;
+		max = on->max;
+	} else if (on != NULL)		/* SO_LINGER: seconds */
+		min = 0;
+	if (sockopt_int(value, min, max, &v, &errstr) == 0) {
+		so->ival = (int)(unsigned int)v;
+		return 0;
+	}
+	if (on == NULL) {	/* by number: not an integer, a string */
+		so->type = SC_OPT_STRING;
+		return (so->sval = strdup(value)) == NULL ? -1 : 0;
+	}
+	if (strcmp(errstr, "out of range") == 0)
+		(void)snprintf(err, errlen, "%s wants %lld to %lld, not "
+		    "\"%s\"", on->name, min, max, value);
+	else
+		(void)snprintf(err, errlen, "%s wants an integer, not \"%s\"",
+		    on->name, value);
+	return -1;
+}
+
+/*
  * --sockopt LEVEL:NAME=VALUE. LEVEL and NAME by name (SOL_SOCKET,
  * SO_RCVBUF) or number; VALUE as the option's type wants: an integer
  * (with K/M/G), a boolean, a string; with a numeric NAME, an integer if
@@ -202,33 +259,9 @@ sockopt_parse(const char *arg, struct sc_sockopt *so, char *err,
 	}
 	if (on != NULL && on->type == SC_OPT_LINGER)
 		so->type = SC_OPT_LINGER;
-	switch (so->type) {
-	case SC_OPT_BOOL:
-		if (sockopt_bool(value, &so->ival) == -1) {
-			(void)snprintf(err, errlen, "%s wants on or off, not "
-			    "\"%s\"", on->name, value);
-			return -1;
-		}
-		break;
-	case SC_OPT_STRING:
-		if ((so->sval = strdup(value)) == NULL)
-			return -1;
-		break;
-	default:
-		if (sockopt_int(value, INT_MIN, INT_MAX, &v, &errstr) == 0)
-			so->ival = (int)v;
-		else if (on == NULL) {
-			so->type = SC_OPT_STRING;
-			if ((so->sval = strdup(value)) == NULL)
-				return -1;
-		} else {
-			(void)snprintf(err, errlen, "%s wants an integer, not "
-			    "\"%s\"", on->name, value);
-			return -1;
-		}
-		break;
-	}
-	so->phase = SC_PHASE_SOCKET;
+	if (sockopt_value(value, on, so, err, errlen) == -1)
+		return -1;
+	sockopt_rules(so);
 	so->only = so->level == IPPROTO_TCP ? SC_ON_TCP :
 	    so->level == SOL_SOCKET ? SC_ON_ANY : SC_ON_IP;
 	so->raw = true;
@@ -302,8 +335,9 @@ sockopt_applies(const struct sc_sockopt *so, int family, int protocol,
 
 /* -vv: what the kernel holds now (SO_RCVBUF reads back doubled). */
 static void
-sockopt_readback(int fd, const struct sc_sockopt *so, int level, int name)
+sockopt_readback(int fd, const char *label, int type, int level, int name)
 {
+	const struct sc_optname	*on;
 	char		 lb[32], nb[32], val[128];
 	socklen_t	 len = sizeof(val) - 1;
 	int		 v;
@@ -312,15 +346,14 @@ sockopt_readback(int fd, const struct sc_sockopt *so, int level, int name)
 		return;
 	memset(val, 0, sizeof(val));
 	if (sys_getsockopt(fd, level, name, val, &len) == -1) {
-		log_verbose(2, "Option %s: set; %s", so->label,
-		    strerror(errno));
+		log_verbose(2, "Option %s: set; %s", label, strerror(errno));
 		return;
 	}
-	if (so->type == SC_OPT_STRING)
+	if (type == SC_OPT_STRING)
 		log_verbose(2, "Option %s %s: the kernel has \"%s\"",
 		    names_level(level, lb, sizeof(lb)),
 		    names_optname(level, name, nb, sizeof(nb)), val);
-	else if (so->type == SC_OPT_LINGER)
+	else if (type == SC_OPT_LINGER)
 		log_verbose(2, "Option %s %s: the kernel has %s, %d s",
 		    names_level(level, lb, sizeof(lb)),
 		    names_optname(level, name, nb, sizeof(nb)),
@@ -328,9 +361,14 @@ sockopt_readback(int fd, const struct sc_sockopt *so, int level, int name)
 		    ((struct linger *)(void *)val)->l_linger);
 	else {
 		memcpy(&v, val, sizeof(v));
-		log_verbose(2, "Option %s %s: the kernel has %d",
+		on = names_option(level, name);
+		if (on != NULL && on->min >= 0)	/* SO_MARK is a u32 */
+			(void)snprintf(val, sizeof(val), "%u", (unsigned)v);
+		else
+			(void)snprintf(val, sizeof(val), "%d", v);
+		log_verbose(2, "Option %s %s: the kernel has %s",
 		    names_level(level, lb, sizeof(lb)),
-		    names_optname(level, name, nb, sizeof(nb)), v);
+		    names_optname(level, name, nb, sizeof(nb)), val);
 	}
 }
 
@@ -374,7 +412,7 @@ sockopt_apply(int fd, int family, int protocol, enum sc_phase phase,
 			    so->label);
 			return -1;
 		}
-		sockopt_readback(fd, so, level, name);
+		sockopt_readback(fd, so->label, so->type, level, name);
 	}
 	return 0;
 }
@@ -389,4 +427,72 @@ sockopt_free(struct sc_opts *o)
 	free(o->sockopts);
 	o->sockopts = NULL;
 	o->nsockopts = 0;
+}
+
+/*
+ * An integer option sockcat sets on its own, for the option why: a
+ * refusal is an error naming both; -vv reads it back.
+ */
+int
+sockopt_set_own(int fd, int level, int name, int value, const char *why,
+    struct sc_error *err)
+{
+	char	 nb[32], label[64];
+
+	(void)snprintf(label, sizeof(label), "%s %d",
+	    names_optname(level, name, nb, sizeof(nb)), value);
+	if (sys_setsockopt(fd, level, name, &value, sizeof(value)) == -1) {
+		error_set(err, SC_EXIT_FAIL, errno, "setsockopt %s for %s",
+		    label, why);
+		return -1;
+	}
+	sockopt_readback(fd, label, SC_OPT_INT, level, name);
+	return 0;
+}
+
+/* -vv: an integer option as the kernel holds it. */
+void
+sockopt_show(int fd, int level, int name)
+{
+	char	 nb[32];
+
+	sockopt_readback(fd, names_optname(level, name, nb, sizeof(nb)),
+	    SC_OPT_INT, level, name);
+}
+
+/* An integer option as the kernel holds it: 0, or -1 with errno. */
+int
+sockopt_get_int(int fd, int level, int name, int *v)
+{
+	socklen_t	 len = sizeof(*v);
+
+	return sys_getsockopt(fd, level, name, v, &len);
+}
+
+/*
+ * -vv, once per socket: the flags of the command line, and those sockcat
+ * adds to every data call of its own.
+ */
+void
+sockopt_show_flags(const struct sc_opts *o)
+{
+	char	 a[160], b[160];
+	int	 sadd = MSG_DONTWAIT, radd = MSG_DONTWAIT;
+
+#ifdef MSG_NOSIGNAL
+	sadd |= MSG_NOSIGNAL;
+#endif
+	if (o->proto->message)
+		radd |= MSG_TRUNC;
+	if (o->waitall)
+		radd |= MSG_WAITALL;
+	if (o->send_flags != 0)
+		log_verbose(2, "Send flags: %s (with %s)",
+		    names_msgflags(o->send_flags, a, sizeof(a)),
+		    names_msgflags(sadd, b, sizeof(b)));
+	if (o->recv_flags != 0 || o->waitall)
+		log_verbose(2, "Receive flags: %s (with %s)",
+		    o->recv_flags == 0 ? "none" :
+		    names_msgflags(o->recv_flags, a, sizeof(a)),
+		    names_msgflags(radd, b, sizeof(b)));
 }

@@ -490,3 +490,22 @@ EOF
 	usage_row 'keepalive' --keepalive=a 127.0.0.1 9
 	rows_done
 }
+
+@test "usage: --v6only with IPv4, and negative or zero sizes" {
+	usage_row 'IPV6_V6ONLY 1 does not apply to IPv4 sockets \(-4\)' --v6only -4 -l 0
+	usage_row 'IPV6_V6ONLY 0 does not apply to IPv4 sockets \(-4\)' --no-v6only -4 localhost 9
+	usage_row 'IPV6_V6ONLY 1 does not apply to IPv4 sockets \(127.0.0.1\)' --v6only 127.0.0.1 9
+	usage_row '--recv-size "-1"' --recv-size -1 127.0.0.1 9
+	usage_row '--recv-size "0"' --recv-size 0 127.0.0.1 9
+	usage_row '-I "-5"' -I -5 127.0.0.1 9
+	usage_row '-O "-5"' -O -5 127.0.0.1 9
+	usage_row '-I "0"' -I 0 127.0.0.1 9
+	usage_row '--rcvlowat "-1"' --rcvlowat -1 127.0.0.1 9
+	usage_row '--mss "-5"' --mss -5 127.0.0.1 9
+	usage_row '--linger "-1"' --linger -1 127.0.0.1 9
+	usage_row '--backlog "-1"' --backlog -1 -l 127.0.0.1 0
+	usage_row '--peek=-3' --peek=-3 127.0.0.1 9
+	usage_row '--oob-after "-1"' --oob-after -1 --oob x 127.0.0.1 9
+	usage_row 'SO_RCVBUF wants 0 to 2147483647, not "-5"' --sockopt SOL_SOCKET:SO_RCVBUF=-5 127.0.0.1 9
+	rows_done
+}
