@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <arpa/inet.h>
@@ -62,6 +63,23 @@ addr_parse_port(const char *s, const char *proto, bool allow_zero, int *port,
 	return 0;
 }
 
+/* A numeric IPv4 or IPv6 address (an IPv6 one may have a %scope)? */
+static bool
+addr_is_literal(const char *host)
+{
+	unsigned char	 buf[sizeof(struct in6_addr)];
+	char		 h[INET6_ADDRSTRLEN + IF_NAMESIZE + 2], *pct;
+
+	if (inet_pton(AF_INET, host, buf) == 1)
+		return true;
+	if (strlen(host) >= sizeof(h))
+		return false;
+	(void)snprintf(h, sizeof(h), "%s", host);
+	if ((pct = strchr(h, '%')) != NULL)
+		*pct = '\0';
+	return inet_pton(AF_INET6, h, buf) == 1;
+}
+
 /*
  * Resolve host (NULL: the wildcard address when passive) and port for the
  * options' transport and family. Returns 0 or a getaddrinfo() code.
@@ -78,9 +96,15 @@ addr_resolve(const char *host, int port, const struct sc_opts *o,
 	hints.ai_socktype = o->proto->socktype;
 	hints.ai_protocol = o->proto->protocol;
 	hints.ai_flags = AI_NUMERICSERV;
+	/*
+	 * AI_ADDRCONFIG keeps a name's IPv6 addresses away from a host
+	 * without IPv6, but glibc applies it to numeric addresses too (and
+	 * counts no loopback address): 127.0.0.1 would not resolve where
+	 * only lo has an IPv4 address. A literal is taken as written.
+	 */
 	if (passive)
 		hints.ai_flags |= AI_PASSIVE;
-	else
+	else if (host == NULL || !addr_is_literal(host))
 		hints.ai_flags |= AI_ADDRCONFIG;
 	if (o->numeric)
 		hints.ai_flags |= AI_NUMERICHOST;

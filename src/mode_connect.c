@@ -109,7 +109,9 @@ connect_pass(struct sc_server *srv, int fd)
 		    "-F");
 		log_warn_error(&e);
 		srv->s.status = SC_EXIT_FAIL;
-	} else if (sock_send_fd(STDOUT_FILENO, fd) == -1) {
+	} else if (sys_set_nonblock(fd, false) == -1 ||
+	    sock_send_fd(STDOUT_FILENO, fd) == -1) {
+		/* blocking, as a socket fresh from socket() is */
 		error_set(&e, SC_EXIT_FAIL, errno, "-F: pass the socket");
 		log_warn_error(&e);
 		srv->s.status = SC_EXIT_FAIL;

@@ -509,8 +509,10 @@ opts_flag_conflicts(struct opts_state *st, const struct sc_opts *o)
 	if ((sf & MSG_DONTROUTE) && !ip)
 		return opts_error(st, "--send-flags dontroute: a UNIX socket "
 		    "is not routed");
-	if ((sf & MSG_MORE) && !ip)
-		return opts_error(st, "--send-flags more is for TCP and UDP");
+	/* a datagram corked by MSG_MORE would wait for ever for the rest */
+	if ((sf & MSG_MORE) && (!ip || !stream))
+		return opts_error(st, "--send-flags more is for TCP: each "
+		    "message would wait for more that never comes");
 #ifdef MSG_ZEROCOPY
 	if ((sf & MSG_ZEROCOPY) && !tcp)
 		return opts_error(st, "--send-flags zerocopy is for TCP");

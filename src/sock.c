@@ -289,7 +289,7 @@ sock_listen_unix(const struct sc_opts *o, const char *path, int socktype,
 		goto fail;
 	}
 	step = "listen";
-	if (socktype != SOCK_DGRAM && sys_listen(fd, SC_BACKLOG) == -1)
+	if (socktype != SOCK_DGRAM && sys_listen(fd, o->backlog) == -1)
 		goto fail;
 	return fd;
 fail:

@@ -408,13 +408,6 @@ backlog_port() {
 	done
 }
 
-# need_netns : skip unless unshare -n (a network namespace of our own,
-# with nothing but a loopback interface, down) is permitted here.
-need_netns() {
-	unshare -n true 2>/dev/null ||
-		skip "unshare -n (a private network namespace) is not permitted here"
-}
-
 @test "exit 4: network unreachable (a private network namespace has no route to 10.255.255.1)" {
 	need_netns
 	local up
@@ -426,6 +419,24 @@ need_netns() {
 		[[ -z $output ]]
 		[[ $stderr == 'sockcat: connect to 10.255.255.1 port 80 (tcp): Network is unreachable' ]] ||
 			fail "lo $up: stderr: $stderr"
+	done
+}
+
+@test "a numeric address is taken as written where an interface without IPv4 is up (no AI_ADDRCONFIG)" {
+	need_netns
+	unshare -n ip link add v0 type veth peer name v1 2>/dev/null ||
+		skip "the kernel cannot make veth interfaces (module veth)"
+	local host
+	# lo and a veth pair up, no address but loopback's: glibc's
+	# AI_ADDRCONFIG would refuse 127.0.0.1 as "family not supported".
+	for host in 127.0.0.1 ::1; do
+		run -4 --separate-stderr unshare -n -- sh -c '
+		    ip link set lo up &&
+		    ip link add v0 type veth peer name v1 &&
+		    ip link set v0 up && ip link set v1 up &&
+		    exec timeout -k 2 5 "$@"' sh "$SOCKCAT" "$host" 9 </dev/null
+		[[ $stderr == "sockcat: connect to $host port 9 (tcp): Connection refused" ]] ||
+			fail "$host: stderr: $stderr"
 	done
 }
 

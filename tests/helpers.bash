@@ -191,6 +191,13 @@ peer_listen() {
 	PEER_PORT=$(cat "$d/$name.port")
 }
 
+# need_netns : skip unless unshare -n (a network namespace of our own,
+# with nothing but a loopback interface, down) is permitted here.
+need_netns() {
+	unshare -n true 2>/dev/null ||
+		skip "unshare -n (a private network namespace) is not permitted here"
+}
+
 # fd_count PID : how many descriptors PID has open.
 fd_count() {
 	local fds

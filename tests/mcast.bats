@@ -34,9 +34,9 @@
 
 load helpers
 
-# need_netns : NETNS becomes the command that runs a command in a new
+# need_mcast_netns : NETNS becomes the command that runs a command in a new
 # network namespace; skip with unshare's error if neither way works.
-need_netns() {
+need_mcast_netns() {
 	need_cmd unshare util-linux
 	need_cmd ip iproute2
 	local e1 e2
@@ -58,7 +58,7 @@ need_veth() {
 }
 
 setup() {
-	need_netns
+	need_mcast_netns
 }
 
 # The start of every namespace script. $D is $BATS_TEST_TMPDIR: the

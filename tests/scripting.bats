@@ -695,12 +695,6 @@ udp_hold() {
 
 # --- -z: service names, parallel probes, timeouts, -r --------------------------
 
-# need_netns : skip unless unshare -n (a private network namespace) works.
-need_netns() {
-	unshare -n true 2>/dev/null ||
-		skip "unshare -n (a private network namespace) is not permitted here"
-}
-
 # netns_start : a private network namespace, held by a sleeping process
 # under timeout (tracked), with lo up; NS_PID names it for in_ns. Nothing
 # in it can reach beyond its own loopback.

@@ -607,7 +607,11 @@ has_flags() {
 	usage_row 'confirm.*UDP' --send-flags confirm 127.0.0.1 9
 	usage_row 'dontroute.*UNIX' --send-flags dontroute -U "$SOCKDIR/s"
 	usage_row 'dontroute.*UNIX' --dontroute -U "$SOCKDIR/s"
-	usage_row 'more' --send-flags more -U "$SOCKDIR/s"
+	usage_row 'more is for TCP' --send-flags more -U "$SOCKDIR/s"
+	# on a datagram socket MSG_MORE corks every message for ever
+	usage_row 'more is for TCP.*never comes' --send-flags more -u 127.0.0.1 9
+	usage_row 'more is for TCP' --more -u 127.0.0.1 9
+	usage_row 'more is for TCP' --more -U --seqpacket "$SOCKDIR/s"
 	usage_row 'zerocopy.*TCP' --send-flags zerocopy -u 127.0.0.1 9
 	usage_row 'peek.*--peek' --recv-flags peek 127.0.0.1 9
 	usage_row 'peek.*--peek' --recv-flags 2 127.0.0.1 9
@@ -829,7 +833,7 @@ EOF
 
 # --- 7. -F ---------------------------------------------------------------------
 
-@test "-F: the connected socket comes over a socketpair and talks to the server" {
+@test "-F: the connected socket comes over a socketpair, blocking, and talks to the server" {
 	start_server srv -l 127.0.0.1 0
 	run -0 peer python3 - "$SOCKCAT" "$SRV_PORT" <<'EOF'
 import array, socket, subprocess, sys
@@ -847,6 +851,9 @@ for lvl, typ, d in anc:
         fds += list(x)
 assert len(data) == 1, data
 assert len(fds) == 1, fds
+# passed blocking, as ProxyUseFdpass receivers expect
+import os
+assert os.get_blocking(fds[0]), "passed with O_NONBLOCK"
 s = socket.socket(fileno=fds[0])
 assert s.type == socket.SOCK_STREAM and s.getpeername() == ("127.0.0.1", int(sys.argv[2]))
 s.sendall(b"via the passed socket\n")

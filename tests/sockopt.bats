@@ -251,6 +251,16 @@ EOF
 	[[ $(awk '{ print $3 }' <<<"$output") == 128 ]]
 }
 
+@test "--backlog reaches listen() of UNIX stream and SEQPACKET listeners too" {
+	sockdir
+	start_server srv -l -d --backlog 9 --trace="$D/t1" -U "$SOCKDIR/s"
+	grep -Eq '^[0-9.]+ listen\([0-9]+, 9\) = 0$' "$D/t1"
+	start_server srv2 -l -d --backlog 7 --seqpacket --trace="$D/t2" -U "$SOCKDIR/q"
+	grep -Eq '^[0-9.]+ listen\([0-9]+, 7\) = 0$' "$D/t2"
+	start_server srv3 -l -d --trace="$D/t3" -U "$SOCKDIR/d"
+	grep -Eq '^[0-9.]+ listen\([0-9]+, 128\) = 0$' "$D/t3"
+}
+
 @test "UDP and UNIX: -I reaches the sockets of both ends (ss skmem rb)" {
 	start_server srv -u -l -d -I 48K 127.0.0.1 0
 	sc_bg cli -v -u -d -I 40K 127.0.0.1 "$SRV_PORT"
