@@ -224,20 +224,6 @@ osdep_recv_dst(int fd, int family)
 }
 
 /*
- * Have an unconnected UDP socket hear of the ICMP errors its sends cause
- * (IP_RECVERR, IPV6_RECVERR): a receive then fails as on a connected one.
- */
-int
-osdep_recv_err(int fd, int family)
-{
-	int	 rv = setopt_on(fd, IPPROTO_IP, IP_RECVERR);
-
-	if (family == AF_INET6)
-		rv = setopt_on(fd, IPPROTO_IPV6, IPV6_RECVERR);
-	return rv;
-}
-
-/*
  * A socket that joined multicast groups hears only those groups: Linux
  * otherwise delivers to a wildcard-bound socket every group any socket
  * of the host joined on its port (IP_MULTICAST_ALL, IPV6_MULTICAST_ALL,

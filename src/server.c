@@ -459,11 +459,12 @@ server_drop_datagram(int fd)
 
 /*
  * A datagram socket without -k: the first sender becomes the peer. Its
- * message is only peeked at here, and read by the relay. The socket is
- * not connected to it (a UNIX one would refuse everyone else's sends,
- * and UDP would answer them with ICMP errors): the message endpoint sends
- * to the peer and ignores everyone else, even those who sent first. A
- * UDP socket still hears of ICMP errors for what it sends (IP_RECVERR).
+ * message is only peeked at here, and read by the relay. A UDP socket is
+ * connected to it, as nc does: the kernel filters everyone else (they get
+ * ICMP port unreachable) and reports ICMP errors from the peer. A UNIX
+ * one is not (everyone else's sends would fail with EPERM): the message
+ * endpoint sends to the peer and drops everyone else's messages. Either
+ * way, messages that came from others before the first are dropped.
  */
 static void
 server_first_peer(struct sc_loop *loop, int lfd, unsigned ev, void *arg)
@@ -504,9 +505,13 @@ server_first_peer(struct sc_loop *loop, int lfd, unsigned ev, void *arg)
 	} else {
 		memcpy(&dcfg.peer, m.from, m.fromlen);
 		dcfg.peerlen = m.fromlen;
-		dcfg.sendto_peer = true;
-		if (srv->s.o->proto->protocol == IPPROTO_UDP)
-			(void)osdep_recv_err(lfd, srv->family);
+		if (srv->family == AF_UNIX)
+			dcfg.sendto_peer = true;
+		else if (sys_connect(lfd, m.from, m.fromlen) == -1) {
+			error_set(&e, SC_EXIT_FAIL, errno, "connect to the "
+			    "first sender");
+			log_warn_error(&e);
+		}
 	}
 	server_serve(srv, lfd, (struct sockaddr *)&dcfg.peer, dcfg.peerlen,
 	    &dcfg, &m);

@@ -795,7 +795,6 @@ void	 osdep_child_signals(void);
 int	 osdep_msg_mark(int);
 int	 osdep_recv_meta(int, int);
 int	 osdep_recv_dst(int, int);
-int	 osdep_recv_err(int, int);
 int	 osdep_mcast_only(int, int);
 void	 osdep_msg_meta(const struct msghdr *, struct sc_dgram_meta *);
 int	 osdep_zerocopy_done(int, uint32_t *, uint32_t *, bool *);

@@ -758,7 +758,7 @@ PY
 	kill -0 "$spid"
 }
 
-@test "UDP listener without -k, not connected to its peer, still hears its ICMP port unreachable: exit 4" {
+@test "UDP listener without -k, connected to its peer, hears its ICMP port unreachable: exit 4" {
 	feeder_start "$D/in"
 	server srv "$D/in" -u -l 127.0.0.1 0
 	dgpeer p --udp 127.0.0.1 --to 127.0.0.1:"$SRV_PORT" send:hi

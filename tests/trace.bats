@@ -723,7 +723,7 @@ udp_port_of() {
 	fd_lifecycle "$D/srv.tr"
 }
 
-@test "trace: --unix-dgram -l: a UNIX datagram socket bound on the path, no listen, the datagram received" {
+@test "trace: --unix-dgram -l: a UNIX datagram socket bound on the path, no listen, not connected, the datagram received" {
 	local fd
 	sockdir
 	start_server srv --unix-dgram -l --trace="$D/srv.tr" "$SOCKDIR/s"
@@ -733,8 +733,10 @@ udp_port_of() {
 	fd=$(tr_result "$D/srv.tr" socket)
 	tr_has "$D/srv.tr" "socket\\(AF_UNIX, SOCK_DGRAM\\|SOCK_CLOEXEC, 0\\) = $fd"
 	tr_has "$D/srv.tr" "bind\\($fd, $SOCKDIR/s\\) = 0"
-	tr_has "$D/srv.tr" "recvmsg\\($fd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\) = 4( .*)?"
-	(($(tr_count "$D/srv.tr" '(listen|accept4?)\(.*') == 0))
+	# UNIX message sockets take credentials with their messages
+	tr_has "$D/srv.tr" "setsockopt\\($fd, SOL_SOCKET, SO_PASSCRED, 1\\) = 0"
+	tr_has "$D/srv.tr" "recvmsg\\($fd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\|MSG_CMSG_CLOEXEC\\) = 4( .*)?"
+	(($(tr_count "$D/srv.tr" '(connect|listen|accept4?)\(.*') == 0))
 	fd_lifecycle "$D/srv.tr"
 }
 
@@ -752,8 +754,8 @@ udp_port_of() {
 	tr_has "$D/srv.tr" "bind\\($fd, $SOCKDIR/s\\) = 0"
 	tr_has "$D/srv.tr" "listen\\($fd, 128\\) = 0"
 	tr_has "$D/srv.tr" "accept4\\($fd, \\.\\.\\.\\) = $cfd( .*)?"
-	tr_has "$D/srv.tr" "recvmsg\\($cfd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\) = 4( .*)?"
-	tr_has "$D/srv.tr" "recvmsg\\($cfd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\) = 0( .*)?"
+	tr_has "$D/srv.tr" "recvmsg\\($cfd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\|MSG_CMSG_CLOEXEC\\) = 4( .*)?"
+	tr_has "$D/srv.tr" "recvmsg\\($cfd, 65536, MSG_TRUNC\\|MSG_DONTWAIT\\|MSG_CMSG_CLOEXEC\\) = 0( .*)?"
 	fd_lifecycle "$D/srv.tr"
 }
 
