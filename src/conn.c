@@ -228,6 +228,9 @@ conn_new(struct sc_server *srv, struct sc_endpoint *client,
 	if (srv->taps != NULL) {
 		client->tap = conn_tap;
 		taps_connection(srv->taps);
+		/* a dump or a log must see the bytes: no splice(2) */
+		if (taps_need_bytes(srv->taps))
+			client->rsp.ok = client->wsp.ok = false;
 	}
 	c->next = srv->conns;
 	if (srv->conns != NULL)

@@ -91,6 +91,7 @@ fd_shutdown_wr(struct sc_endpoint *ep)
 		return -1;
 	ep->wsock = false;
 	ep->wmax = 0;
+	ep->wsp.ok = false;
 	return 0;
 }
 
@@ -122,6 +123,21 @@ fd_wmax(const struct stat *st)
 	return PIPE_BUF;
 }
 
+/*
+ * May the relay splice(2) this standard descriptor? A pipe, or a regular
+ * file; not a socket, which sockcat does not make non-blocking, and not a
+ * terminal or another device. Standard output opened for appending is
+ * tried too: splice refuses it (EINVAL) and the relay copies instead.
+ */
+static void
+fd_spliceable(const struct stat *st, const char *name,
+    struct sc_spliceable *sp)
+{
+	sp->pipe = S_ISFIFO(st->st_mode);
+	sp->ok = sp->pipe || S_ISREG(st->st_mode);
+	sp->name = name;
+}
+
 /* Standard input and output as one endpoint. */
 int
 endpoint_stdio(struct sc_endpoint *ep)
@@ -138,6 +154,8 @@ endpoint_stdio(struct sc_endpoint *ep)
 	ep->wsock = S_ISSOCK(out.st_mode);
 	ep->wmax = fd_wmax(&out);
 	ep->is_tty = isatty(STDIN_FILENO) == 1;
+	fd_spliceable(&in, "stdin", &ep->rsp);
+	fd_spliceable(&out, "stdout", &ep->wsp);
 	ep->owns_fds = false;
 	(void)snprintf(ep->rname, sizeof(ep->rname), "read from stdin");
 	(void)snprintf(ep->wname, sizeof(ep->wname), "write to stdout");

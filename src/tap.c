@@ -153,9 +153,21 @@ hexdump_write(FILE *fp, const unsigned char *buf, size_t len,
 }
 
 /*
+ * Do the taps need the bytes themselves (a dump, a log), or only their
+ * counts (--stats, --progress), which splice(2) also gives?
+ */
+bool
+taps_need_bytes(const struct sc_taps *t)
+{
+	return t != NULL && (t->hex != NULL || t->out_both != -1 ||
+	    t->out_recv != -1 || t->out_sent != -1);
+}
+
+/*
  * A chunk went over a socket: dir is SC_TAP_SENT or SC_TAP_RECEIVED, off
  * its offset in that direction of connection id, peer its peer when the
- * socket has more than one (a datagram), or NULL.
+ * socket has more than one (a datagram), or NULL. buf is NULL for bytes
+ * spliced (taps_need_bytes() false): they are only counted.
  */
 void
 taps_data(struct sc_taps *t, int dir, unsigned long id, uint64_t off,
@@ -169,6 +181,8 @@ taps_data(struct sc_taps *t, int dir, unsigned long id, uint64_t off,
 		return;
 	t->bytes[dir] += len;
 	t->msgs[dir]++;
+	if (buf == NULL)
+		return;
 	if (t->hex != NULL) {
 		at = (double)(loop_now_ms(t->loop) - t->t0_ms) / 1000.0;
 		(void)fprintf(t->hex, "%c conn %lu offset %llu length %zu at "
