@@ -444,7 +444,9 @@ relay_rmin(const struct relay_dir *dir)
 /*
  * May dir's source be read now? There must be room for what one read
  * brings; a destination that takes each read as one message (raw
- * framing) must first have taken the last one.
+ * framing) must first have taken the last one, and so must one that is
+ * spliced to between copied reads (or the copy path, once taken, would
+ * never empty its buffer to splice again).
  */
 static bool
 relay_can_read(const struct relay_dir *dir)
@@ -455,7 +457,7 @@ relay_can_read(const struct relay_dir *dir)
 		return false;
 	if (dir->sp.plen > 0 || dir->sp.want_out)
 		return false;		/* splice: the destination first */
-	if (dir->dst->whole_writes)
+	if (dir->dst->whole_writes || !dir->sp.off)
 		return dir->buf->len == 0;
 	size = dir->buf->data != NULL ? dir->buf->size : dir->ownsize;
 	return size - dir->buf->len >= relay_rmin(dir);
