@@ -87,6 +87,7 @@ conn_tap(struct sc_endpoint *ep, int dir, const void *buf, size_t len,
 	taps_data(c->srv->taps, dir, c->id, c->tap_off[dir], buf, len, peer,
 	    peerlen);
 	c->tap_off[dir] += len;
+	c->tap_msgs[dir]++;
 }
 
 /* --recv-fd-out: copy what a received descriptor reads to the file. */
@@ -195,6 +196,7 @@ conn_new(struct sc_server *srv, struct sc_endpoint *client,
 	c->srv = srv;
 	c->id = ++srv->nextid;
 	c->client = client;
+	c->t0_ms = loop_now_ms(srv->s.loop);
 	if (peer != NULL && peerlen <= sizeof(c->peer)) {
 		memcpy(&c->peer, peer, peerlen);
 		c->peerlen = peerlen;
@@ -275,6 +277,9 @@ conn_end(struct sc_conn *c)
 		    (unsigned long long)c->bytes_out);
 	else if (!srv->single)
 		log_verbose(1, "Connection closed on %s", c->who);
+	if (!srv->single && log_level() >= 2)
+		taps_conn_stats(srv->taps, c->who, c->tap_off, c->tap_msgs,
+		    c->t0_ms);
 	relay_free(c->relay);
 	c->relay = NULL;
 	if (c->side != NULL && c->side != c->client) {

@@ -696,6 +696,8 @@ struct sc_taps	*taps_new(struct sc_loop *, const struct sc_opts *,
 void		 taps_data(struct sc_taps *, int, unsigned long, uint64_t,
 		    const void *, size_t, const struct sockaddr *, socklen_t);
 void		 taps_connection(struct sc_taps *);
+void		 taps_conn_stats(const struct sc_taps *, const char *,
+		    const uint64_t [2], const uint64_t [2], int64_t);
 bool		 taps_need_bytes(const struct sc_taps *);
 void		 taps_free(struct sc_taps *);
 void		 hexdump_write(FILE *, const unsigned char *, size_t,
@@ -854,6 +856,8 @@ struct sc_conn {
 	bool			 ended;
 	uint64_t		 bytes_in, bytes_out;
 	uint64_t		 tap_off[2];	/* per direction, dump */
+	uint64_t		 tap_msgs[2];	/* per direction, --stats */
+	int64_t			 t0_ms;		/* accepted at */
 	struct sc_conn		*next, *prev;
 };
 

@@ -245,6 +245,31 @@ taps_redraw(struct sc_loop *loop, struct sc_timer *tm, void *arg)
 	loop_timer_start(loop, tm, PROGRESS_MS, taps_redraw, t);
 }
 
+/*
+ * With --stats, the line for one connection of a server of many, as it
+ * closes: bytes[] and msgs[] by SC_TAP_SENT and SC_TAP_RECEIVED, since
+ * t0_ms.
+ */
+void
+taps_conn_stats(const struct sc_taps *t, const char *who,
+    const uint64_t bytes[2], const uint64_t msgs[2], int64_t t0_ms)
+{
+	double	 secs;
+
+	if (t == NULL || !t->stats)
+		return;
+	secs = (double)(loop_now_ms(t->loop) - t0_ms) / 1000.0;
+	(void)fprintf(stderr, "Connection stats on %s: sent %llu bytes in "
+	    "%llu chunks, received %llu bytes in %llu chunks, %.3f s, "
+	    "%.0f bytes/s sent, %.0f bytes/s received\n", who,
+	    (unsigned long long)bytes[SC_TAP_SENT],
+	    (unsigned long long)msgs[SC_TAP_SENT],
+	    (unsigned long long)bytes[SC_TAP_RECEIVED],
+	    (unsigned long long)msgs[SC_TAP_RECEIVED], secs,
+	    secs > 0 ? (double)bytes[SC_TAP_SENT] / secs : 0,
+	    secs > 0 ? (double)bytes[SC_TAP_RECEIVED] / secs : 0);
+}
+
 /* The --stats line for all of sockcat's run. */
 static void
 taps_stats(struct sc_taps *t)

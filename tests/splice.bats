@@ -499,3 +499,58 @@ EOF
 	[[ $stats == *", received 0 bytes in 0 chunks, 1 connections, "* ]]
 }
 
+# --- 5. --stats per connection ------------------------------------------------
+
+# conn_stats ERR N : the --stats line of the server's Nth connection.
+conn_stats() {
+	grep '^Connection stats on ' "$1" | sed -n "${2}p"
+}
+
+@test "-l -k -vv --stats: each connection's own stats line as it closes" {
+	make_payload "$D/a" 12345
+	make_payload "$D/b" 777
+	start_server srv -v --stats -l -k --echo 127.0.0.1 0
+	run -0 sc_out "$D/a.out" 127.0.0.1 "$SRV_PORT" <"$D/a"
+	cmp "$D/a" "$D/a.out"
+	wait_for "$D/srv.err" '^Connection stats on '
+	run -0 sc_out "$D/b.out" 127.0.0.1 "$SRV_PORT" <"$D/b"
+	cmp "$D/b" "$D/b.out"
+	wait_until 10 test "$(grep -c '^Connection stats on ' "$D/srv.err")" -eq 2
+	local re='^Connection stats on 127\.0\.0\.1 [0-9]+: sent %d bytes in [1-9][0-9]* chunks, received %d bytes in [1-9][0-9]* chunks, [0-9]+\.[0-9]{3} s, [0-9]+ bytes/s sent, [0-9]+ bytes/s received$'
+	# shellcheck disable=SC2059
+	[[ $(conn_stats "$D/srv.err" 1) =~ $(printf "$re" 12345 12345) ]]
+	# shellcheck disable=SC2059
+	[[ $(conn_stats "$D/srv.err" 2) =~ $(printf "$re" 777 777) ]]
+	# each right after its own close line
+	grep -A1 '^Connection closed on ' "$D/srv.err" | grep -c '^Connection stats on ' |
+		grep -qx 2
+}
+
+# (start_server adds one -v of its own)
+@test "no per-connection stats without --stats, nor below -vv, nor for a single client" {
+	printf 'hello\n' >"$D/in"
+	start_server v1 --stats -l -k --echo 127.0.0.1 0
+	run -0 sc_out /dev/null 127.0.0.1 "$SRV_PORT" <"$D/in"
+	wait_for "$D/v1.err" '^Connection closed on '
+	start_server v2 -v -l -k --echo 127.0.0.1 0
+	run -0 sc_out /dev/null 127.0.0.1 "$SRV_PORT" <"$D/in"
+	wait_for "$D/v2.err" '^Connection closed on '
+	start_server one -v --stats -l 127.0.0.1 0
+	run -0 sc_out /dev/null 127.0.0.1 "$SRV_PORT" <"$D/in"
+	wait_exit "$SRV_PID"
+	((WAIT_STATUS == 0))
+	cmp "$D/in" "$D/one.out"
+	run ! grep -q '^Connection stats' "$D/v1.err" "$D/v2.err" "$D/one.err"
+	# the single client's counts are in the exit line
+	grep -Eq '^Stats: sent 0 bytes in 0 chunks, received 6 bytes in 1 chunks, 1 connections, ' "$D/one.err"
+}
+
+@test "--stats after a refused connect: the error, then the stats line; exit 4" {
+	local port
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	run -4 --separate-stderr sc --stats 127.0.0.1 "$port" </dev/null
+	[[ -z $output ]]
+	((${#stderr_lines[@]} == 2))
+	[[ ${stderr_lines[0]} == "sockcat: connect to 127.0.0.1 port $port (tcp): Connection refused" ]]
+	[[ ${stderr_lines[1]} =~ ^Stats:\ sent\ 0\ bytes\ in\ 0\ chunks,\ received\ 0\ bytes\ in\ 0\ chunks,\ 0\ connections,\ [0-9]+\.[0-9]{3}\ s, ]]
+}
