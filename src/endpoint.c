@@ -2,7 +2,8 @@
  * The endpoint for standard input and output (sockep.c has the one for
  * sockets). It reads and writes without blocking: sockets through
  * MSG_DONTWAIT, pipes and terminals by never writing more than PIPE_BUF
- * after poll(2) said the descriptor was writable. sockcat does not set
+ * after poll(2) said the descriptor was writable (regular files and
+ * /dev/null take any write at once). sockcat does not set
  * O_NONBLOCK on descriptors it inherits, since that flag would also
  * change them for every other process sharing them (the shell, a tee).
  *
@@ -114,11 +115,21 @@ static const struct sc_endpoint_ops fd_ops = {
 	.close = fd_close,
 };
 
+/* Is st that of /dev/null, which takes any write at once? */
+static bool
+fd_devnull(const struct stat *st)
+{
+	struct stat	 null;
+
+	return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 &&
+	    S_ISCHR(null.st_mode) && null.st_rdev == st->st_rdev;
+}
+
 /* How much can be written to fd without blocking once it polls writable. */
 static size_t
 fd_wmax(const struct stat *st)
 {
-	if (S_ISREG(st->st_mode) || S_ISSOCK(st->st_mode))
+	if (S_ISREG(st->st_mode) || S_ISSOCK(st->st_mode) || fd_devnull(st))
 		return 0;
 	return PIPE_BUF;
 }
