@@ -147,7 +147,7 @@ relay_free(struct sc_relay *r)
 			(void)loop_watch(r->loop, dir->src->rfd, 0, NULL, NULL);
 		if (dir->dst->wfd != -1)
 			(void)loop_watch(r->loop, dir->dst->wfd, 0, NULL, NULL);
-		/* the caller's buffer keeps what was on the way (--reconnect) */
+		/* --reconnect: the caller's buffer keeps what was on the way */
 		if (dir->sp.plen > 0 && dir->buf != &dir->own)
 			(void)splice_unload(&dir->sp, dir->buf, 0);
 		splice_free(&dir->sp);
@@ -576,7 +576,8 @@ relay_splice(struct sc_relay *r, int d)
 		return 0;
 	case SC_SPLICE_COPY:
 		if (dir->sp.plen == 0)
-			return dir->state == DIR_OPEN ? relay_copy_read(r, d) : -1;
+			return dir->state == DIR_OPEN ?
+			    relay_copy_read(r, d) : -1;
 		if (splice_unload(&dir->sp, dir->buf, own ? dir->ownsize :
 		    0) == -1) {
 			relay_fail(r, NULL, "take bytes out of the splice pipe",

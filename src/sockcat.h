@@ -492,7 +492,7 @@ struct sc_endpoint_ops {
  */
 struct sc_spliceable {
 	bool		 ok;
-	bool		 pipe;		/* a pipe: splice to or from it directly */
+	bool		 pipe;		/* a pipe: spliced to or from directly */
 	const char	*name;		/* "stdin", "child"; NULL: a socket */
 };
 
