@@ -100,6 +100,7 @@ conn_tap(struct sc_endpoint *ep, int dir, const void *buf, size_t len,
 	taps_data(c->srv->taps, dir, c->id, c->tap_off[dir], buf, len, peer,
 	    peerlen);
 	c->tap_off[dir] += len;
+	c->tap_msgs[dir]++;
 }
 
 /* --recv-fd-out: copy what a received descriptor reads to the file. */
@@ -269,6 +270,7 @@ conn_new(struct sc_server *srv, struct sc_endpoint *client,
 	c->srv = srv;
 	c->id = ++srv->nextid;
 	c->client = client;
+	c->t0_ms = loop_now_ms(srv->s.loop);
 	if (peer != NULL && peerlen <= sizeof(c->peer)) {
 		memcpy(&c->peer, peer, peerlen);
 		c->peerlen = peerlen;
@@ -301,6 +303,9 @@ conn_new(struct sc_server *srv, struct sc_endpoint *client,
 	if (srv->taps != NULL) {
 		client->tap = conn_tap;
 		taps_connection(srv->taps);
+		/* a dump or a log must see the bytes: no splice(2) */
+		if (taps_need_bytes(srv->taps))
+			client->rsp.ok = client->wsp.ok = false;
 	}
 	c->next = srv->conns;
 	if (srv->conns != NULL)
@@ -366,6 +371,9 @@ conn_end(struct sc_conn *c)
 		    (unsigned long long)c->bytes_out);
 	else if (!srv->single)
 		log_verbose(1, "Connection closed on %s", c->who);
+	if (!srv->single && log_level() >= 2)
+		taps_conn_stats(srv->taps, c->who, c->tap_off, c->tap_msgs,
+		    c->t0_ms);
 	relay_free(c->relay);
 	c->relay = NULL;
 	if (c->side != NULL && c->side != c->client) {

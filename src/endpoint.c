@@ -2,7 +2,8 @@
  * The endpoint for standard input and output (sockep.c has the one for
  * sockets). It reads and writes without blocking: sockets through
  * MSG_DONTWAIT, pipes and terminals by never writing more than PIPE_BUF
- * after poll(2) said the descriptor was writable. sockcat does not set
+ * after poll(2) said the descriptor was writable (regular files and
+ * /dev/null take any write at once). sockcat does not set
  * O_NONBLOCK on descriptors it inherits, since that flag would also
  * change them for every other process sharing them (the shell, a tee).
  *
@@ -91,6 +92,7 @@ fd_shutdown_wr(struct sc_endpoint *ep)
 		return -1;
 	ep->wsock = false;
 	ep->wmax = 0;
+	ep->wsp.ok = false;
 	return 0;
 }
 
@@ -113,13 +115,38 @@ static const struct sc_endpoint_ops fd_ops = {
 	.close = fd_close,
 };
 
+/* Is st that of /dev/null, which takes any write at once? */
+static bool
+fd_devnull(const struct stat *st)
+{
+	struct stat	 null;
+
+	return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 &&
+	    S_ISCHR(null.st_mode) && null.st_rdev == st->st_rdev;
+}
+
 /* How much can be written to fd without blocking once it polls writable. */
 static size_t
 fd_wmax(const struct stat *st)
 {
-	if (S_ISREG(st->st_mode) || S_ISSOCK(st->st_mode))
+	if (S_ISREG(st->st_mode) || S_ISSOCK(st->st_mode) || fd_devnull(st))
 		return 0;
 	return PIPE_BUF;
+}
+
+/*
+ * May the relay splice(2) this standard descriptor? A pipe, or a regular
+ * file; not a socket, which sockcat does not make non-blocking, and not a
+ * terminal or another device. Standard output opened for appending is
+ * tried too: splice refuses it (EINVAL) and the relay copies instead.
+ */
+static void
+fd_spliceable(const struct stat *st, const char *name,
+    struct sc_spliceable *sp)
+{
+	sp->pipe = S_ISFIFO(st->st_mode);
+	sp->ok = sp->pipe || S_ISREG(st->st_mode);
+	sp->name = name;
 }
 
 /* Standard input and output as one endpoint. */
@@ -138,6 +165,8 @@ endpoint_stdio(struct sc_endpoint *ep)
 	ep->wsock = S_ISSOCK(out.st_mode);
 	ep->wmax = fd_wmax(&out);
 	ep->is_tty = isatty(STDIN_FILENO) == 1;
+	fd_spliceable(&in, "stdin", &ep->rsp);
+	fd_spliceable(&out, "stdout", &ep->wsp);
 	ep->owns_fds = false;
 	(void)snprintf(ep->rname, sizeof(ep->rname), "read from stdin");
 	(void)snprintf(ep->wname, sizeof(ep->wname), "write to stdout");

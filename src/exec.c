@@ -350,6 +350,8 @@ exec_start(struct sc_conn *c, struct sc_error *err)
 	ep->ops = &child_ops;
 	ep->rfd = out[0];
 	ep->wfd = in[1];
+	ep->rsp.ok = ep->rsp.pipe = ep->wsp.ok = ep->wsp.pipe = true;
+	ep->rsp.name = ep->wsp.name = "child";
 	(void)snprintf(ep->rname, sizeof(ep->rname), "read from child %ld",
 	    (long)ch->pid);
 	(void)snprintf(ep->wname, sizeof(ep->wname), "write to child %ld",

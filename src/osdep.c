@@ -17,6 +17,8 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -154,6 +156,51 @@ osdep_unacked(int fd, size_t *n)
 #else
 	(void)fd;
 	(void)n;
+	return -1;
+#endif
+}
+
+/* Can the relay splice(2) here? */
+bool
+osdep_splice(void)
+{
+#ifdef HAVE_SPLICE
+	return true;
+#else
+	return false;
+#endif
+}
+
+/*
+ * A pipe for the relay's splice path: both ends close-on-exec and
+ * non-blocking, and as large as want where the system lets it grow
+ * (F_SETPIPE_SZ); *size is its capacity. -1 with errno (EMFILE...).
+ */
+int
+osdep_pipe(int fds[2], size_t want, size_t *size)
+{
+#ifdef HAVE_SPLICE
+	int	 n;
+
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	*size = 65536;		/* the Linux default */
+#ifdef F_SETPIPE_SZ
+	if (want > INT_MAX)
+		want = INT_MAX;
+	(void)fcntl(fds[1], F_SETPIPE_SZ, (int)want);
+	if ((n = fcntl(fds[1], F_GETPIPE_SZ)) > 0)
+		*size = (size_t)n;
+#else
+	(void)want;
+	(void)n;
+#endif
+	return 0;
+#else
+	(void)fds;
+	(void)want;
+	(void)size;
+	errno = ENOSYS;
 	return -1;
 #endif
 }

@@ -1,6 +1,9 @@
 /*
  * The stream relay: moves bytes between two endpoints, A (stdin/stdout)
- * and B (the peer), one buffer per direction, driven by the event loop.
+ * and B (the peer), driven by the event loop. Each direction copies
+ * through a buffer of its own, or, when no tap needs its bytes and both
+ * ends allow it, splices them (splice.c); bytes on the way in the splice
+ * pipe are pending as buffered ones are.
  *
  * Each direction runs through these states:
  *
@@ -51,6 +54,7 @@ struct relay_dir {
 	struct sc_buf		*buf;
 	struct sc_buf		 own;		/* when no buffer was given */
 	size_t			 ownsize;	/* its size once allocated */
+	struct sc_splice	 sp;		/* the zero-copy path */
 	enum dir_state		 state;
 	bool			 shut;		/* pass EOF on when drained */
 	bool			 eof;		/* the source is at EOF */
@@ -105,6 +109,8 @@ relay_new(struct sc_loop *loop, const struct sc_relay_cfg *cfg,
 	r->dir[SC_DIR_BA].dst = a;
 	r->dir[SC_DIR_AB].buf = ab_buf;
 	r->dir[SC_DIR_AB].r = r->dir[SC_DIR_BA].r = r;
+	splice_init(&r->dir[SC_DIR_AB].sp, false);
+	splice_init(&r->dir[SC_DIR_BA].sp, false);
 	if (a->virt)
 		a->owner = r;
 	if (b->virt)
@@ -141,6 +147,10 @@ relay_free(struct sc_relay *r)
 			(void)loop_watch(r->loop, dir->src->rfd, 0, NULL, NULL);
 		if (dir->dst->wfd != -1)
 			(void)loop_watch(r->loop, dir->dst->wfd, 0, NULL, NULL);
+		/* --reconnect: the caller's buffer keeps what was on the way */
+		if (dir->sp.plen > 0 && dir->buf != &dir->own)
+			(void)splice_unload(&dir->sp, dir->buf, 0);
+		splice_free(&dir->sp);
 		buf_free(&dir->own);
 	}
 	loop_timer_stop(r->loop, &r->idle);
@@ -164,7 +174,7 @@ relay_bytes(const struct sc_relay *r, enum sc_dir d)
 size_t
 relay_pending(const struct sc_relay *r, enum sc_dir d)
 {
-	return r->dir[d].buf->len;
+	return r->dir[d].buf->len + r->dir[d].sp.plen;
 }
 
 /*
@@ -460,7 +470,9 @@ relay_rmin(const struct relay_dir *dir)
 /*
  * May dir's source be read now? There must be room for what one read
  * brings; a destination that takes each read as one message (raw
- * framing) must first have taken the last one.
+ * framing) must first have taken the last one, and so must one that is
+ * spliced to between copied reads (or the copy path, once taken, would
+ * never empty its buffer to splice again).
  */
 static bool
 relay_can_read(const struct relay_dir *dir)
@@ -469,21 +481,49 @@ relay_can_read(const struct relay_dir *dir)
 
 	if (dir->state != DIR_OPEN)
 		return false;
-	if (dir->dst->whole_writes)
+	if (dir->sp.plen > 0 || dir->sp.want_out)
+		return false;		/* splice: the destination first */
+	if (dir->dst->whole_writes || !dir->sp.off)
 		return dir->buf->len == 0;
 	size = dir->buf->data != NULL ? dir->buf->size : dir->ownsize;
 	return size - dir->buf->len >= relay_rmin(dir);
 }
 
-/* Read once from direction d's source: bytes read, 0 at EOF, or -1. */
+/*
+ * Reading dir's source failed: deliver what was read; when the source is
+ * a socket, the direction writing to it is over too.
+ */
+static void
+relay_read_failed(struct sc_relay *r, struct relay_dir *dir)
+{
+	struct relay_dir	*twin;
+
+	relay_fail(r, dir->src, dir->src->rname, errno);
+	dir->state = DIR_DRAIN;
+	dir->shut = false;
+	if ((twin = relay_twin(r, dir)) != NULL) {
+		twin->state = DIR_DONE;
+		twin->buf->len = 0;
+		splice_free(&twin->sp);
+	}
+}
+
+/* The source is at its end of file. */
+static void
+relay_read_eof(struct relay_dir *dir)
+{
+	dir->src->rd_eof = true;
+	dir->eof = true;
+	dir->state = DIR_DRAIN;
+}
+
+/* Read once from direction d's source into its buffer. */
 static ssize_t
-relay_read(struct sc_relay *r, int d)
+relay_copy_read(struct sc_relay *r, int d)
 {
 	struct relay_dir	*dir = &r->dir[d];
 	struct sc_buf		*b = dir->buf;
-	struct relay_dir	*twin;
 	ssize_t			 n;
-
 	size_t			 room;
 
 	if (b->data == NULL && buf_init(b, dir->ownsize) == -1) {
@@ -501,22 +541,13 @@ relay_read(struct sc_relay *r, int d)
 		room = dir->dst->msgmax;	/* one read, one message */
 	n = dir->src->ops->read(dir->src, b->data + b->off + b->len, room);
 	if (n == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return -1;
-		relay_fail(r, dir->src, dir->src->rname, errno);
-		dir->state = DIR_DRAIN;
-		dir->shut = false;
-		if ((twin = relay_twin(r, dir)) != NULL) {
-			twin->state = DIR_DONE;
-			twin->buf->len = 0;
-		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			relay_read_failed(r, dir);
 		return -1;
 	}
 	relay_progress(r);
 	if (n == 0) {
-		dir->src->rd_eof = true;
-		dir->eof = true;
-		dir->state = DIR_DRAIN;
+		relay_read_eof(dir);
 		return 0;
 	}
 	if (r->cfg.discard[d]) {
@@ -527,6 +558,84 @@ relay_read(struct sc_relay *r, int d)
 	if (dir->dst->wmax == 0)
 		(void)relay_write(r, dir);	/* cannot block: try now */
 	return n;
+}
+
+/*
+ * May direction dir splice now? Once bytes are on the way it must go on;
+ * otherwise both ends must allow it and the buffer be empty.
+ */
+static bool
+relay_splicing(const struct relay_dir *dir)
+{
+	if (dir->sp.plen > 0 || dir->sp.want_out)
+		return true;
+	return !dir->sp.off && dir->buf->len == 0 && dir->src->rsp.ok &&
+	    dir->dst->wsp.ok && dir->src->rfd != -1 && dir->dst->wfd != -1;
+}
+
+/*
+ * Direction d by splice(2): one step (splice.c), then what it means for
+ * the direction, as relay_copy_read() does for a read. The splice path
+ * falls back to the copy path, bytes in its pipe and all, when splice(2)
+ * cannot serve these descriptors.
+ */
+static ssize_t
+relay_splice(struct sc_relay *r, int d)
+{
+	struct relay_dir	*dir = &r->dir[d];
+	size_t			 in, out;
+	bool			 own = dir->buf == &dir->own;
+
+	if (dir->sp.plen == 0 && dir->state != DIR_OPEN) {
+		dir->sp.want_out = false;	/* no more reading */
+		return -1;
+	}
+	switch (splice_move(&dir->sp, dir->src, dir->dst, own ?
+	    SC_SPLICE_MAX : dir->buf->size, &in, &out)) {
+	case SC_SPLICE_MOVED:
+		dir->bytes += out;
+		relay_progress(r);
+		return (ssize_t)(in > 0 ? in : out);
+	case SC_SPLICE_EOF:
+		relay_progress(r);
+		relay_read_eof(dir);
+		return 0;
+	case SC_SPLICE_COPY:
+		if (dir->sp.plen == 0)
+			return dir->state == DIR_OPEN ?
+			    relay_copy_read(r, d) : -1;
+		if (splice_unload(&dir->sp, dir->buf, own ? dir->ownsize :
+		    0) == -1) {
+			relay_fail(r, NULL, "take bytes out of the splice pipe",
+			    errno);
+			dir->state = DIR_DONE;
+			splice_free(&dir->sp);
+			return -1;
+		}
+		(void)relay_write(r, dir);
+		return -1;
+	case SC_SPLICE_SRC_ERR:
+		relay_read_failed(r, dir);
+		return -1;
+	case SC_SPLICE_DST_ERR:
+		dir->bytes += out;
+		relay_fail(r, dir->dst, dir->dst->wname, errno);
+		dir->state = DIR_DONE;
+		splice_free(&dir->sp);
+		return -1;
+	default:
+		errno = EAGAIN;
+		return -1;
+	}
+}
+
+/* Read once from direction d's source: bytes read, 0 at EOF, or -1. */
+static ssize_t
+relay_read(struct sc_relay *r, int d)
+{
+	if (relay_splicing(&r->dir[d]))
+		return relay_splice(r, d);
+	return relay_copy_read(r, d);
 }
 
 /*
@@ -565,11 +674,13 @@ relay_settle(struct sc_relay *r)
 
 	for (d = 0; d < 2; d++) {
 		dir = &r->dir[d];
-		if (dir->state != DIR_DRAIN || dir->buf->len > 0)
+		if (dir->state != DIR_DRAIN || dir->buf->len > 0 ||
+		    dir->sp.plen > 0)
 			continue;
 		if (!relay_flush(r, dir))
 			continue;
 		dir->state = DIR_DONE;
+		splice_free(&dir->sp);
 		/*
 		 * Closing stdout puts another file behind its number: the
 		 * loop must let go of it first.
@@ -701,6 +812,10 @@ relay_io(struct sc_loop *loop, int fd, unsigned ev, void *arg)
 		if ((ev & SC_EV_OUT) && dir->dst->wfd == fd &&
 		    dir->state != DIR_DONE && dir->buf->len > 0)
 			(void)relay_write(r, dir);
+		else if ((ev & SC_EV_OUT) && dir->dst->wfd == fd &&
+		    dir->state != DIR_DONE && (dir->sp.plen > 0 ||
+		    dir->sp.want_out))
+			(void)relay_splice(r, d);
 		else if ((ev & SC_EV_OUT) && dir->dst->wfd == fd)
 			relay_write_pending(r, dir);
 		if ((ev & SC_EV_IN) && dir->src->rfd == fd &&
@@ -729,7 +844,9 @@ relay_update(struct sc_relay *r)
 		fds[2 * d + 1] = dir->dst->wfd;
 		ev[2 * d + 1] = live && dir->state != DIR_DONE &&
 		    !dir->paused && (dir->buf->len > 0 || dir->flush_wait ||
-		    dir->dst->wpending) ? SC_EV_OUT : 0;
+		    dir->dst->wpending || dir->sp.plen > 0 ||
+		    (dir->sp.want_out && dir->state == DIR_OPEN)) ?
+		    SC_EV_OUT : 0;
 	}
 	for (i = 0; i < 4; i++) {
 		unsigned	 want = ev[i];
@@ -749,6 +866,25 @@ relay_update(struct sc_relay *r)
 }
 
 /*
+ * Can direction d ever splice? Not when the relay itself must see its
+ * bytes: discarded (--send-only), paced by lines (-i), counted to place
+ * urgent data (--oob), or handed on in messages; nor between endpoints
+ * without descriptors.
+ */
+static bool
+relay_may_splice(const struct sc_relay *r, int d)
+{
+	const struct relay_dir	*dir = &r->dir[d];
+
+	if (r->cfg.discard[d] || r->cfg.interval_ms[d] > 0 ||
+	    (d == SC_DIR_AB && r->cfg.oob_data != NULL))
+		return false;
+	return !dir->src->virt && !dir->dst->virt && dir->src->rsp.ok &&
+	    dir->dst->wsp.ok && !dir->dst->whole_writes &&
+	    dir->dst->msgmax == 0 && dir->src->rmin <= 1;
+}
+
+/*
  * Start relaying. The done callback runs once, when the session ends; it
  * may free the relay.
  */
@@ -761,6 +897,7 @@ relay_start(struct sc_relay *r)
 		struct relay_dir	*dir = &r->dir[d];
 
 		dir->shut = r->cfg.shut_dst[d];
+		splice_init(&dir->sp, relay_may_splice(r, d));
 		if (!r->cfg.read_src[d])
 			dir->state = DIR_DONE;
 		else if (r->cfg.eof_at_start[d]) {

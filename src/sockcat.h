@@ -362,6 +362,7 @@ ssize_t	 sys_sendmsg(int, const struct msghdr *, int);
 ssize_t	 sys_recvfrom(int, void *, size_t, int, struct sockaddr *,
 	    socklen_t *);
 int	 sys_ioctl_int(int, unsigned long, const char *, int *);
+ssize_t	 sys_splice(int, const char *, int, const char *, size_t);
 
 /* names.c: the sockets API's names, as data. */
 enum sc_opt_type {
@@ -492,6 +493,19 @@ struct sc_endpoint_ops {
 	ssize_t	(*send_urgent)(struct sc_endpoint *, const void *, size_t);
 	/* optional: the socket has an error condition (its error queue) */
 	void	(*errqueue)(struct sc_endpoint *);
+	/* optional: splice(2) moved n bytes from rfd (wr false) or to wfd */
+	void	(*spliced)(struct sc_endpoint *, bool, size_t);
+};
+
+/*
+ * Whether the relay may splice(2) from an endpoint's rfd (or to its wfd):
+ * a descriptor of a kind splice takes, whose bytes nothing needs to see
+ * or change. The trace names a non-socket end (a socket, by its number).
+ */
+struct sc_spliceable {
+	bool		 ok;
+	bool		 pipe;		/* a pipe: spliced to or from directly */
+	const char	*name;		/* "stdin", "child"; NULL: a socket */
 };
 
 /* What a socket endpoint reports through ep->event. */
@@ -534,6 +548,7 @@ struct sc_endpoint {
 	bool		 owns_fds;	/* close() closes rfd and wfd */
 	bool		 virt;		/* no descriptor: the relay is kicked */
 	struct sc_relay	*owner;		/* the relay using it (set by relay) */
+	struct sc_spliceable rsp, wsp;	/* splice(2) from rfd, to wfd */
 	char		 rname[SC_ADDRSTRLEN + 32];	/* "read from stdin" */
 	char		 wname[SC_ADDRSTRLEN + 32];	/* "write to stdout" */
 };
@@ -624,6 +639,35 @@ void	 relay_free(struct sc_relay *);
 uint64_t relay_bytes(const struct sc_relay *, enum sc_dir);
 size_t	 relay_pending(const struct sc_relay *, enum sc_dir);
 
+/*
+ * splice.c: one direction of the relay moved by splice(2), through a pipe
+ * of its own when neither end is a pipe.
+ */
+#define SC_SPLICE_MAX	(1024 * 1024)	/* most bytes one call moves */
+
+struct sc_splice {
+	int		 pfd[2];	/* the intermediate pipe, or -1 */
+	size_t		 plen;		/* bytes in it */
+	size_t		 psize;		/* its capacity */
+	bool		 off;		/* copy from now on */
+	bool		 want_out;	/* direct: wait for the destination */
+};
+
+enum sc_splice_res {
+	SC_SPLICE_MOVED,	/* bytes moved (see *in and *out) */
+	SC_SPLICE_WAIT,		/* nothing to do until an event */
+	SC_SPLICE_EOF,		/* the source is at its end */
+	SC_SPLICE_COPY,		/* copy instead (sp->off: from now on) */
+	SC_SPLICE_SRC_ERR,	/* reading the source failed: errno */
+	SC_SPLICE_DST_ERR,	/* writing the destination failed: errno */
+};
+
+void	 splice_init(struct sc_splice *, bool);
+enum sc_splice_res splice_move(struct sc_splice *, struct sc_endpoint *,
+	    struct sc_endpoint *, size_t, size_t *, size_t *);
+int	 splice_unload(struct sc_splice *, struct sc_buf *, size_t);
+void	 splice_free(struct sc_splice *);
+
 /* dgram.c: a message socket as an endpoint of the relay. */
 enum sc_dgram_event {
 	SC_DGRAM_NEW_PEER,	/* an unconnected socket heard a new peer */
@@ -708,6 +752,9 @@ struct sc_taps	*taps_new(struct sc_loop *, const struct sc_opts *,
 void		 taps_data(struct sc_taps *, int, unsigned long, uint64_t,
 		    const void *, size_t, const struct sockaddr *, socklen_t);
 void		 taps_connection(struct sc_taps *);
+void		 taps_conn_stats(const struct sc_taps *, const char *,
+		    const uint64_t [2], const uint64_t [2], int64_t);
+bool		 taps_need_bytes(const struct sc_taps *);
 void		 taps_free(struct sc_taps *);
 void		 hexdump_write(FILE *, const unsigned char *, size_t,
 		    uint64_t);
@@ -790,6 +837,8 @@ const struct sockaddr *connector_peer(const struct sc_connector *,
 /* osdep.c: what only some systems can tell. */
 int	 osdep_unix_bound(const struct stat *);
 int	 osdep_unacked(int, size_t *);
+bool	 osdep_splice(void);
+int	 osdep_pipe(int [2], size_t, size_t *);
 int	 osdep_peercred(int, pid_t *, uid_t *, gid_t *);
 void	 osdep_child_signals(void);
 int	 osdep_msg_mark(int);
@@ -886,6 +935,8 @@ struct sc_conn {
 	uint64_t		 bytes_in, bytes_out;
 	uint64_t		 tap_off[2];	/* per direction, dump */
 	bool			 tap_peers;	/* its socket has many peers */
+	uint64_t		 tap_msgs[2];	/* per direction, --stats */
+	int64_t			 t0_ms;		/* accepted at */
 	struct sc_conn		*next, *prev;
 };
 

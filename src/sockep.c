@@ -378,6 +378,24 @@ sockep_unacked(struct sc_endpoint *ep, size_t *n)
 	return osdep_unacked(ep->wfd, n);
 }
 
+/*
+ * The relay spliced n bytes from (or to) the socket: count them as a
+ * read or a write would, and see whether urgent data's mark has come.
+ */
+static void
+sockep_spliced(struct sc_endpoint *ep, bool wr, size_t n)
+{
+	struct sockep	*s = (struct sockep *)(void *)ep;
+
+	if (ep->tap != NULL)
+		ep->tap(ep, wr ? SC_TAP_SENT : SC_TAP_RECEIVED, NULL, n, NULL,
+		    0);
+	if (wr)
+		return;
+	s->received += (uint64_t)n;
+	sockep_mark(s);
+}
+
 static const struct sc_endpoint_ops sockep_ops = {
 	.read = sockep_read,
 	.write = sockep_write,
@@ -387,6 +405,7 @@ static const struct sc_endpoint_ops sockep_ops = {
 	.urgent = sockep_urgent,
 	.send_urgent = sockep_send_urgent,
 	.errqueue = sockep_errqueue,
+	.spliced = sockep_spliced,
 };
 
 static const struct sc_endpoint_ops sockep_tcp_ops = {
@@ -399,6 +418,7 @@ static const struct sc_endpoint_ops sockep_tcp_ops = {
 	.send_urgent = sockep_send_urgent,
 	.errqueue = sockep_errqueue,
 	.unacked = sockep_unacked,
+	.spliced = sockep_spliced,
 };
 
 /*
@@ -419,6 +439,7 @@ endpoint_socket(int fd, const char *label, bool tcp)
 	s->ep.ops = tcp ? &sockep_tcp_ops : &sockep_ops;
 	s->ep.rfd = s->ep.wfd = fd;
 	s->ep.rsock = s->ep.wsock = true;
+	s->ep.rsp.ok = s->ep.wsp.ok = true;	/* until an option needs bytes */
 	s->ep.owns_fds = true;
 	endpoint_label(&s->ep, label);
 	return &s->ep;
@@ -523,6 +544,11 @@ endpoint_socket_setup(struct sc_endpoint *ep, const struct sc_opts *o,
 	if ((o->waitall && sockep_waitall(s, o, err) == -1) ||
 	    sockep_zerocopy(s, err) == -1)
 		return -1;
+	/* what the data calls do beyond moving bytes rules splice out */
+	ep->rsp.ok = o->recv_flags == 0 && o->peek == 0 && !o->waitall &&
+	    !o->recv_fd && !o->recv_creds && !o->telnet;
+	ep->wsp.ok = o->send_flags == 0 && o->send_fd == NULL &&
+	    !o->send_creds && !o->telnet;
 	s->urgent = o->proto->protocol == IPPROTO_TCP && !o->oob_inline;
 	ep->urgent_watch = s->urgent;
 	s->cmsgs = o->recv_fd || o->recv_creds;

@@ -434,3 +434,49 @@ sys_ioctl_int(int fd, unsigned long req, const char *reqname, int *val)
 	}
 	return rv;
 }
+
+/*
+ * splice(2) of up to len bytes from in to out, never blocking on a pipe
+ * (SPLICE_F_NONBLOCK; sockets are non-blocking already). A socket is
+ * shown by its number; another end by its name (inname, outname: "stdin",
+ * "pipe"), which is NULL for a socket. A splice between two descriptors
+ * that are not sockets is not a socket call and is not traced. Without
+ * splice(2), -1 with ENOSYS.
+ */
+#ifdef HAVE_SPLICE
+ssize_t
+sys_splice(int in, const char *inname, int out, const char *outname,
+    size_t len)
+{
+	char	 a[3][ARG];
+	ssize_t	 n;
+
+	do
+		n = splice(in, NULL, out, NULL, len,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (n == -1 && errno == EINTR);
+	if (trace_on() && (inname == NULL || outname == NULL)) {
+		const char	*args[] = {
+		    inname != NULL ? inname : num(in, a[0]),
+		    outname != NULL ? outname : num(out, a[1]),
+		    num((long long)len, a[2]),
+		    "SPLICE_F_MOVE|SPLICE_F_NONBLOCK" };
+
+		sys_trace("splice", args, 4, n, errno, NULL);
+	}
+	return n;
+}
+#else
+ssize_t
+sys_splice(int in, const char *inname, int out, const char *outname,
+    size_t len)
+{
+	(void)in;
+	(void)inname;
+	(void)out;
+	(void)outname;
+	(void)len;
+	errno = ENOSYS;
+	return -1;
+}
+#endif

@@ -157,9 +157,21 @@ hexdump_write(FILE *fp, const unsigned char *buf, size_t len,
 }
 
 /*
+ * Do the taps need the bytes themselves (a dump, a log), or only their
+ * counts (--stats, --progress), which splice(2) also gives?
+ */
+bool
+taps_need_bytes(const struct sc_taps *t)
+{
+	return t != NULL && (t->hex != NULL || t->out_both != -1 ||
+	    t->out_recv != -1 || t->out_sent != -1);
+}
+
+/*
  * A chunk went over a socket: dir is SC_TAP_SENT or SC_TAP_RECEIVED, off
  * its offset in that direction of connection id, peer its peer when the
- * socket has more than one (a datagram), or NULL.
+ * socket has more than one (a datagram), or NULL. buf is NULL for bytes
+ * spliced (taps_need_bytes() false): they are only counted.
  */
 void
 taps_data(struct sc_taps *t, int dir, unsigned long id, uint64_t off,
@@ -173,6 +185,8 @@ taps_data(struct sc_taps *t, int dir, unsigned long id, uint64_t off,
 		return;
 	t->bytes[dir] += len;
 	t->msgs[dir]++;
+	if (buf == NULL)
+		return;
 	if (t->hex != NULL) {
 		at = (double)(loop_now_ms(t->loop) - t->t0_ms) / 1000.0;
 		(void)fprintf(t->hex, "%c conn %lu offset %llu length %zu at "
@@ -233,6 +247,31 @@ taps_redraw(struct sc_loop *loop, struct sc_timer *tm, void *arg)
 	(void)fflush(stderr);
 	t->drawn = true;
 	loop_timer_start(loop, tm, PROGRESS_MS, taps_redraw, t);
+}
+
+/*
+ * With --stats, the line for one connection of a server of many, as it
+ * closes: bytes[] and msgs[] by SC_TAP_SENT and SC_TAP_RECEIVED, since
+ * t0_ms.
+ */
+void
+taps_conn_stats(const struct sc_taps *t, const char *who,
+    const uint64_t bytes[2], const uint64_t msgs[2], int64_t t0_ms)
+{
+	double	 secs;
+
+	if (t == NULL || !t->stats)
+		return;
+	secs = (double)(loop_now_ms(t->loop) - t0_ms) / 1000.0;
+	(void)fprintf(stderr, "Connection stats on %s: sent %llu bytes in "
+	    "%llu chunks, received %llu bytes in %llu chunks, %.3f s, "
+	    "%.0f bytes/s sent, %.0f bytes/s received\n", who,
+	    (unsigned long long)bytes[SC_TAP_SENT],
+	    (unsigned long long)msgs[SC_TAP_SENT],
+	    (unsigned long long)bytes[SC_TAP_RECEIVED],
+	    (unsigned long long)msgs[SC_TAP_RECEIVED], secs,
+	    secs > 0 ? (double)bytes[SC_TAP_SENT] / secs : 0,
+	    secs > 0 ? (double)bytes[SC_TAP_RECEIVED] / secs : 0);
 }
 
 /* The --stats line for all of sockcat's run. */
