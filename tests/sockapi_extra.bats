@@ -1,0 +1,273 @@
+#!/usr/bin/env bats
+# More of the sockets API on the command line (issue 4), where
+# sockapi.bats and sockopt.bats do not look: -vv read-back of options on
+# TCP over IPv4 and IPv6 and on accepted sockets, --reuseport, --freebind
+# and --bind-device seen working (in a network namespace the test makes),
+# --backlog in the trace, kernel refusals (exit 1); --peek, urgent data and
+# the send/recv flags in connect mode and on message sockets; descriptor
+# passing both ways with Python's send_fds/recv_fds, the bytes read
+# through the passed descriptor compared; peer credentials of a Python
+# peer and of a peer running under another uid.
+
+load helpers
+
+# --- local helpers ----------------------------------------------------------
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+}
+
+# sc_bg NAME ARGS... : sockcat ARGS in the background (tracked; BG_PID),
+# stdin from $SC_IN (default /dev/null), output in $D/NAME.{out,err}.
+sc_bg() {
+	local name=$1
+	shift
+	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" "$@" \
+		<"${SC_IN:-/dev/null}" >"$D/$name.out" 2>"$D/$name.err" 3>&- &
+	BG_PID=$!
+	track "$BG_PID"
+}
+
+# server_done : the server from start_server ends with status 0.
+server_done() {
+	wait_exit "$SRV_PID"
+	((WAIT_STATUS == 0)) || {
+		echo "server exit $WAIT_STATUS; stderr:"
+		cat "$D/srv.err"
+		return 1
+	}
+}
+
+# peer_done : the background peer (peer_bg) ends with status 0.
+peer_done() {
+	wait_exit "$PEER_PID"
+	((WAIT_STATUS == 0)) || {
+		echo "peer exit $WAIT_STATUS; stderr:"
+		cat "$D/py.err"
+		return 1
+	}
+}
+
+# pyfile NAME : the Python program on stdin into $D/NAME.py.
+pyfile() {
+	cat >"$D/$1.py"
+}
+
+# py_port NAME : the first line (a port, or "ready") a Python peer NAME
+# printed, once it is there.
+py_first() {
+	wait_for "$D/$1.out" '^[0-9a-z]+$' || return 1
+	head -n 1 "$D/$1.out"
+}
+
+# vv_lines FILE : the "Option ..." lines of FILE, in order.
+vv_lines() {
+	grep '^Option ' "$1" || true
+}
+
+# peek_expect FILE N : `hexdump -C` of FILE's first N bytes without the
+# closing offset-only line: what --peek=N must show.
+peek_expect() {
+	head -c "$2" "$1" | hexdump -C -v | sed '$d'
+}
+
+# peek_block FILE : the hex dump lines after the "Peek at" line of FILE.
+peek_block() {
+	awk '/^Peek at /{p = 1; next} p && /^[0-9a-f]+  /{print; next} p{exit}' "$1"
+}
+
+# count_of FILE REGEX : how many lines of FILE match REGEX.
+count_of() {
+	grep -Ec -- "$2" "$1" || true
+}
+
+# tcp_vv_client ARGS... : a TCP listener (start_server srv -l -k) on
+# $HOST (default 127.0.0.1), then "sockcat -vv ARGS HOST PORT" with stdin
+# /dev/null, exit 0 required; its stderr in $D/cli.err.
+tcp_vv_client() {
+	local host=${HOST:-127.0.0.1}
+	if [[ -z ${SRV_PORT:-} ]]; then
+		start_server srv -l -k -d "$host" 0 || return 1
+	fi
+	sc "$@" -vv "$host" "$SRV_PORT" </dev/null >"$D/cli.out" 2>"$D/cli.err" || {
+		echo "sockcat -vv $* $host $SRV_PORT: exit $?"
+		cat "$D/cli.err"
+		return 1
+	}
+}
+
+# in_netns SCRIPT : run the bash SCRIPT in a new network namespace with lo
+# up; $D, $SOCKCAT and $SC_TIMEOUT are in its environment. Skips when no
+# namespace can be made.
+in_netns() {
+	need_cmd unshare util-linux
+	need_cmd ip iproute2
+	local e
+	e=$(timeout 10 unshare --net true 2>&1) ||
+		skip "cannot create a network namespace (unshare --net): $e"
+	D=$D SOCKCAT=$SOCKCAT SC_TIMEOUT=10 timeout -k 2 40 unshare --net \
+		bash -c 'set -u; ip link set lo up || exit 99; eval "$1"' ns "$1"
+}
+
+# --- 1. -vv read-back and where each option is set ----------------------------
+
+@test "-vv: a TCP client's options, each read back once as the kernel has it" {
+	tcp_vv_client -T cs1 --mss 1200 --keepalive=11,12,13 --freebind --quickack \
+	    --linger 0 --user-timeout 1234 --rcvlowat 9 -O 1M
+	vv_lines "$D/cli.err" | sort >"$D/got"
+	local sndbuf max
+	max=$(cat /proc/sys/net/core/wmem_max)
+	sndbuf=$((2 * (max < 1048576 ? max : 1048576)))
+	sort >"$D/want" <<EOF
+Option IPPROTO_IP IP_FREEBIND: the kernel has 1
+Option IPPROTO_IP IP_TOS: the kernel has 32
+Option IPPROTO_TCP TCP_KEEPCNT: the kernel has 13
+Option IPPROTO_TCP TCP_KEEPIDLE: the kernel has 11
+Option IPPROTO_TCP TCP_KEEPINTVL: the kernel has 12
+Option IPPROTO_TCP TCP_MAXSEG: the kernel has 1200
+Option IPPROTO_TCP TCP_QUICKACK: the kernel has 1
+Option IPPROTO_TCP TCP_USER_TIMEOUT: the kernel has 1234
+Option SOL_SOCKET SO_KEEPALIVE: the kernel has 1
+Option SOL_SOCKET SO_LINGER: the kernel has on, 0 s
+Option SOL_SOCKET SO_RCVLOWAT: the kernel has 9
+Option SOL_SOCKET SO_SNDBUF: the kernel has $sndbuf
+EOF
+	diff "$D/want" "$D/got"
+}
+
+@test "-vv: --keepalive alone sets SO_KEEPALIVE only; =,,5 only the count" {
+	tcp_vv_client --keepalive
+	run vv_lines "$D/cli.err"
+	assert_output "Option SOL_SOCKET SO_KEEPALIVE: the kernel has 1"
+	tcp_vv_client --keepalive=,,5
+	run vv_lines "$D/cli.err"
+	assert_output "Option SOL_SOCKET SO_KEEPALIVE: the kernel has 1
+Option IPPROTO_TCP TCP_KEEPCNT: the kernel has 5"
+}
+
+@test "-vv: -T keywords on a TCP socket over IPv4 are IP_TOS" {
+	local t want
+	while read -r t want; do
+		tcp_vv_client -T "$t"
+		run vv_lines "$D/cli.err"
+		[[ $output == "Option IPPROTO_IP IP_TOS: the kernel has $want" ]] ||
+			fail "-T $t: want $want, got: $output"
+	done <<'EOF'
+lowdelay 16
+af11 40
+cs1 32
+ef 184
+critical 160
+netcontrol 224
+EOF
+}
+
+@test "-vv: -T keywords on a TCP socket over IPv6 (::1) are IPV6_TCLASS" {
+	need_ipv6
+	local t want
+	while read -r t want; do
+		HOST=::1 tcp_vv_client -T "$t"
+		run vv_lines "$D/cli.err"
+		[[ $output == "Option IPPROTO_IPV6 IPV6_TCLASS: the kernel has $want" ]] ||
+			fail "-T $t: want $want, got: $output"
+	done <<'EOF'
+lowdelay 16
+af11 40
+cs1 32
+ef 184
+EOF
+}
+
+@test "-vv: -M and -m on TCP: IP_TTL/IP_MINTTL on IPv4, IPV6_UNICAST_HOPS/IPV6_MINHOPCOUNT on ::1" {
+	tcp_vv_client -M 17 -m 5
+	vv_lines "$D/cli.err" | sort >"$D/got"
+	diff - "$D/got" <<'EOF'
+Option IPPROTO_IP IP_MINTTL: the kernel has 5
+Option IPPROTO_IP IP_TTL: the kernel has 17
+EOF
+	need_ipv6
+	SRV_PORT= HOST=::1 tcp_vv_client --ttl 200 --min-ttl 1
+	vv_lines "$D/cli.err" | sort >"$D/got"
+	diff - "$D/got" <<'EOF'
+Option IPPROTO_IPV6 IPV6_MINHOPCOUNT: the kernel has 1
+Option IPPROTO_IPV6 IPV6_UNICAST_HOPS: the kernel has 200
+EOF
+}
+
+@test "-vv: --congestion reno and cubic read back as the algorithm's name" {
+	local cc list n=0
+	list=$(cat /proc/sys/net/ipv4/tcp_available_congestion_control)
+	for cc in reno cubic; do
+		[[ " $list " == *" $cc "* ]] || continue
+		n=$((n + 1))
+		tcp_vv_client --congestion "$cc"
+		run vv_lines "$D/cli.err"
+		assert_output "Option IPPROTO_TCP TCP_CONGESTION: the kernel has \"$cc\""
+	done
+	((n > 0)) || skip "neither reno nor cubic in tcp_available_congestion_control: $list"
+}
+
+@test "-vv: a listener reads its options back, then again for the accepted socket" {
+	start_server srv -l -vv -I 64K --nodelay --priority 5 127.0.0.1 0
+	run -0 sc 127.0.0.1 "$SRV_PORT" </dev/null
+	server_done
+	# Three readbacks on the listener before "Listening on", the same
+	# three on the accepted socket before "Connection received on".
+	local want
+	want=$(printf '%s\n' \
+	    "Option SOL_SOCKET SO_RCVBUF: the kernel has 131072" \
+	    "Option IPPROTO_TCP TCP_NODELAY: the kernel has 1" \
+	    "Option SOL_SOCKET SO_PRIORITY: the kernel has 5" | sort)
+	diff <(echo "$want") <(sed -n '/^Listening on /q;p' "$D/srv.err" | vv_lines /dev/stdin | sort)
+	diff <(echo "$want") <(sed -n '/^Listening on /,/^Connection received on /p' "$D/srv.err" |
+	    vv_lines /dev/stdin | sort)
+}
+
+@test "-vv: --mark on UDP and on a listener reads back (root)" {
+	((EUID == 0)) || skip "--mark needs CAP_NET_ADMIN"
+	start_server srv -u -l -d 127.0.0.1 0
+	run -0 --separate-stderr sc -u -q 0 -vv --mark 0x2a 127.0.0.1 "$SRV_PORT" </dev/null
+	[[ $'\n'$stderr$'\n' == *$'\n'"Option SOL_SOCKET SO_MARK: the kernel has 42"$'\n'* ]]
+	start_server srv2 -l -vv --mark 77 127.0.0.1 0
+	grep -Fx "Option SOL_SOCKET SO_MARK: the kernel has 77" "$D/srv2.err"
+}
+
+@test "--backlog N reaches listen() in the trace; the default is 128" {
+	start_server srv -l -d --backlog 3 --trace="$D/t1" 127.0.0.1 0
+	grep -Eq '^[0-9.]+ listen\([0-9]+, 3\) = 0$' "$D/t1"
+	start_server srv2 -l -d --trace="$D/t2" 127.0.0.1 0
+	grep -Eq '^[0-9.]+ listen\([0-9]+, 128\) = 0$' "$D/t2"
+	need_ipv6
+	start_server srv3 -l -d --backlog 1000 --trace="$D/t3" ::1 0
+	grep -Eq '^[0-9.]+ listen\([0-9]+, 1000\) = 0$' "$D/t3"
+}
+
+@test "trace: --quickack is set after connect, --defer-accept and --fastopen before listen" {
+	start_server srv -l --defer-accept 2 --fastopen --trace="$D/lt" 127.0.0.1 0
+	printf hi >"$D/in"
+	run -0 sc --quickack --trace="$D/ct" 127.0.0.1 "$SRV_PORT" <"$D/in"
+	server_done
+	cmp "$D/in" "$D/srv.out"
+	# The line numbers of the calls in each trace.
+	local q c d f l
+	c=$(grep -n ' connect(' "$D/ct" | head -n 1 | cut -d: -f1)
+	q=$(grep -n 'setsockopt([0-9]*, IPPROTO_TCP, TCP_QUICKACK, 1) = 0' "$D/ct" | cut -d: -f1)
+	[[ -n $c && -n $q ]] && ((q > c))
+	d=$(grep -n 'setsockopt([0-9]*, IPPROTO_TCP, TCP_DEFER_ACCEPT, 2) = 0' "$D/lt" | cut -d: -f1)
+	f=$(grep -n 'setsockopt([0-9]*, IPPROTO_TCP, TCP_FASTOPEN, 16) = 0' "$D/lt" | cut -d: -f1)
+	l=$(grep -n ' listen(' "$D/lt" | cut -d: -f1)
+	[[ -n $d && -n $f && -n $l ]] && ((d < l && f < l))
+}
+
+@test "--reuseport: a second listener on the same port binds only when both ask" {
+	start_server srv -l -k -d --reuseport 127.0.0.1 0
+	local port=$SRV_PORT
+	start_server srv2 -l -k -d --reuseport 127.0.0.1 "$port"
+	[[ $SRV_PORT == "$port" ]]
+	# Without it, the bind fails: exit 1, saying so.
+	run -1 --separate-stderr sc -l -d 127.0.0.1 "$port" </dev/null
+	[[ $stderr == *"Address already in use"* ]]
+	# Both listeners are there.
+	run -0 ss -ltnH "( sport = :$port )"
+	((${#lines[@]} == 2))
+}
