@@ -97,17 +97,54 @@ tcp_vv_client() {
 }
 
 # in_netns SCRIPT : run the bash SCRIPT in a new network namespace with lo
-# up; $D, $SOCKCAT and $SC_TIMEOUT are in its environment. Skips when no
-# namespace can be made.
+# up, after NS_PRELUDE; $D and $SOCKCAT are in its environment. Skips
+# when no namespace can be made. The script's output goes to $D/ns.log.
 in_netns() {
 	need_cmd unshare util-linux
 	need_cmd ip iproute2
 	local e
 	e=$(timeout 10 unshare --net true 2>&1) ||
 		skip "cannot create a network namespace (unshare --net): $e"
-	D=$D SOCKCAT=$SOCKCAT SC_TIMEOUT=10 timeout -k 2 40 unshare --net \
-		bash -c 'set -u; ip link set lo up || exit 99; eval "$1"' ns "$1"
+	D=$D SOCKCAT=$SOCKCAT timeout -k 2 40 unshare --net \
+		bash -c "$NS_PRELUDE"$'\n'"$1" </dev/null >"$D/ns.log" 2>&1 3>&-
 }
+
+# ns_failed STATUS : the namespace script failed: show its log; skip if
+# it could not make a veth link (97), else fail.
+ns_failed() {
+	cat "$D/ns.log"
+	(($1 != 97)) || skip "veth links are not available in this kernel"
+	fail "namespace script: exit $1"
+}
+
+# The start of every namespace script: lo up; nsc ARGS (sockcat under
+# timeout); nsc_bg NAME ARGS (in the background, killed when the script
+# ends, waits for its "Listening on" line and sets PORT).
+NS_PRELUDE=$(
+	cat <<'EOF'
+set -u
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait' EXIT
+ip link set lo up || exit 99
+nsc() {
+	timeout -k 2 10 "$SOCKCAT" "$@"
+}
+nsc_bg() {
+	local name=$1 i
+	shift
+	: >"$D/$name.err"
+	timeout -k 2 20 "$SOCKCAT" -v "$@" </dev/null >"$D/$name.out" 2>"$D/$name.err" &
+	PIDS+=($!)
+	for ((i = 0; i < 500; i++)); do
+		PORT=$(sed -En 's/^(Listening|Bound) on .* ([0-9]+)$/\2/p' "$D/$name.err")
+		[[ -n $PORT ]] && return 0
+		sleep 0.02
+	done
+	echo "no Listening or Bound line from $name" >&2
+	exit 98
+}
+EOF
+)
 
 # --- 1. -vv read-back and where each option is set ----------------------------
 
@@ -270,4 +307,93 @@ EOF
 	# Both listeners are there.
 	run -0 ss -ltnH "( sport = :$port )"
 	((${#lines[@]} == 2))
+}
+
+# --- 2. options seen working in a network namespace ----------------------------
+
+@test "netns: --bind-device lo connects over lo; bound to a veth, 127.0.0.1 is unreachable (exit 4)" {
+	in_netns '
+		ip link add v0 type veth peer name v1 || exit 97
+		ip link set v0 up && ip link set v1 up && ip addr add 10.1.1.1/24 dev v0 || exit 96
+		nsc_bg srv -l -k -d 127.0.0.1 0
+		printf hi | nsc -vv --bind-device lo 127.0.0.1 "$PORT" >"$D/lo.out" 2>"$D/lo.err"
+		echo "lo $?"
+		nsc --bind-device v0 127.0.0.1 "$PORT" </dev/null >"$D/v0.out" 2>"$D/v0.err"
+		echo "v0 $?"
+		nsc --sockopt SOL_SOCKET:SO_BINDTODEVICE=v0 127.0.0.1 "$PORT" </dev/null 2>"$D/so.err"
+		echo "sockopt $?"
+	' || ns_failed $?
+	cat "$D/ns.log"
+	run cat "$D/ns.log"
+	assert_output "lo 0
+v0 4
+sockopt 4"
+	grep -Fx 'Option SOL_SOCKET SO_BINDTODEVICE: the kernel has "lo"' "$D/lo.err"
+	printf hi | cmp - "$D/srv.out"
+	grep -Eq '^sockcat: connect to 127\.0\.0\.1 port [0-9]+ \(tcp\): No route to host$' "$D/v0.err"
+	grep -Eq '^sockcat: connect to 127\.0\.0\.1 port [0-9]+ \(tcp\): No route to host$' "$D/so.err"
+}
+
+@test "netns: a listener with --bind-device is seen by ss as bound to it; others refuse" {
+	in_netns '
+		ip link add v0 type veth peer name v1 || exit 97
+		ip link set v0 up && ip link set v1 up && ip addr add 10.1.1.1/24 dev v0 || exit 96
+		nsc_bg srv -l -k -d --bind-device v0 0.0.0.0 0
+		ss -ltnH >"$D/ss"
+		nsc 127.0.0.1 "$PORT" </dev/null 2>"$D/cli.err"
+		echo "v0-listener $?"
+		nsc_bg srv2 -l -k -d --bind-device lo 127.0.0.1 0
+		ss -ltnH >>"$D/ss"
+		nsc 127.0.0.1 "$PORT" </dev/null 2>"$D/cli2.err"
+		echo "lo-listener $?"
+	' || ns_failed $?
+	cat "$D/ns.log" "$D/ss"
+	run cat "$D/ns.log"
+	assert_output "v0-listener 4
+lo-listener 0"
+	grep -Eq '^LISTEN .* 0\.0\.0\.0%v0:[0-9]+ ' "$D/ss"
+	grep -Eq '^LISTEN .* 127\.0\.0\.1%lo:[0-9]+ ' "$D/ss"
+	grep -Eq '^sockcat: connect to 127\.0\.0\.1 port [0-9]+ \(tcp\): Connection refused$' "$D/cli.err"
+}
+
+@test "netns: --bind-device to an interface that does not exist: exit 1 naming the option" {
+	in_netns '
+		nsc --bind-device nosuch0 127.0.0.1 9 </dev/null >"$D/c.out" 2>"$D/c.err"
+		echo "client $?"
+		nsc -l --bind-device nosuch0 127.0.0.1 0 </dev/null >"$D/l.out" 2>"$D/l.err"
+		echo "listener $?"
+		nsc -u --bind-device nosuch0 127.0.0.1 9 </dev/null >"$D/u.out" 2>"$D/u.err"
+		echo "udp $?"
+	' || ns_failed $?
+	run cat "$D/ns.log"
+	assert_output "client 1
+listener 1
+udp 1"
+	local f
+	for f in c l u; do
+		[[ ! -s $D/$f.out ]]
+		run cat "$D/$f.err"
+		assert_output --regexp '^sockcat: setsockopt SO_BINDTODEVICE nosuch0.*: No such device$'
+	done
+}
+
+@test "netns: --freebind lets a listener bind an address the host does not have" {
+	in_netns '
+		nsc -l 10.9.9.9 0 </dev/null >/dev/null 2>"$D/plain.err"
+		echo "plain $?"
+		nsc_bg srv -l -k --freebind 10.9.9.9 0
+		echo "freebind tcp ok"
+		nsc_bg srvu -u -l --freebind 10.9.9.9 0
+		ss -ltnH >"$D/ss"
+		ss -lunH >"$D/ssu"
+	' || ns_failed $?
+	cat "$D/ns.log"
+	run cat "$D/ns.log"
+	assert_output "plain 1
+freebind tcp ok"
+	grep -Fx 'sockcat: bind on 10.9.9.9 port 0 (tcp): Cannot assign requested address' "$D/plain.err"
+	grep -Eq '^Listening on 10\.9\.9\.9 [0-9]+$' "$D/srv.err"
+	grep -Eq '^Bound on 10\.9\.9\.9 [0-9]+$' "$D/srvu.err"
+	grep -Eq '^LISTEN .* 10\.9\.9\.9:[0-9]+ ' "$D/ss"
+	grep -Eq '^UNCONN .* 10\.9\.9\.9:[0-9]+ ' "$D/ssu"
 }
