@@ -397,3 +397,64 @@ freebind tcp ok"
 	grep -Eq '^LISTEN .* 10\.9\.9\.9:[0-9]+ ' "$D/ss"
 	grep -Eq '^UNCONN .* 10\.9\.9\.9:[0-9]+ ' "$D/ssu"
 }
+
+# --- 3. --sockopt on UDP and UNIX, and what the kernel refuses ----------------
+
+@test "--sockopt on UDP: symbolic and numeric, integer, boolean, 1M and string values (-vv)" {
+	start_server srv -u -l -k -d 127.0.0.1 0
+	local val want sndbuf max
+	max=$(cat /proc/sys/net/core/wmem_max)
+	sndbuf=$((2 * (max < 1048576 ? max : 1048576)))
+	while read -r val want; do
+		want=${want//@SNDBUF@/$sndbuf}
+		run -0 --separate-stderr sc -u -q 0 -vv --sockopt "$val" 127.0.0.1 "$SRV_PORT" </dev/null
+		run vv_lines <(printf '%s\n' "$stderr")
+		[[ $output == "$want" ]] || fail "--sockopt $val: want \"$want\", got: $output"
+	done <<'EOF'
+SOL_SOCKET:SO_SNDBUF=1M Option SOL_SOCKET SO_SNDBUF: the kernel has @SNDBUF@
+1:7=1M Option SOL_SOCKET SO_SNDBUF: the kernel has @SNDBUF@
+SOL_SOCKET:SO_BROADCAST=yes Option SOL_SOCKET SO_BROADCAST: the kernel has 1
+1:6=1 Option SOL_SOCKET SO_BROADCAST: the kernel has 1
+IPPROTO_IP:IP_TOS=0x10 Option IPPROTO_IP IP_TOS: the kernel has 16
+0:1=16 Option IPPROTO_IP IP_TOS: the kernel has 16
+0:2=9 Option IPPROTO_IP IP_TTL: the kernel has 9
+SOL_SOCKET:SO_PRIORITY=6 Option SOL_SOCKET SO_PRIORITY: the kernel has 6
+SOL_SOCKET:SO_LINGER=3 Option SOL_SOCKET SO_LINGER: the kernel has on, 3 s
+IPPROTO_UDP:UDP_CORK=off Option IPPROTO_UDP UDP_CORK: the kernel has 0
+SOL_SOCKET:SO_BINDTODEVICE=lo Option SOL_SOCKET SO_BINDTODEVICE: the kernel has "lo"
+1:25=lo Option SOL_SOCKET SO_BINDTODEVICE: the kernel has "lo"
+EOF
+}
+
+@test "--sockopt on a UNIX stream: SOL_SOCKET values read back, an IP level is a usage error" {
+	sockdir
+	start_server srv -l -k -U "$SOCKDIR/s"
+	run -0 --separate-stderr sc -vv --sockopt 1:7=64K --sockopt SOL_SOCKET:SO_RCVBUF=48K -U "$SOCKDIR/s" </dev/null
+	run vv_lines <(printf '%s\n' "$stderr")
+	assert_output "Option SOL_SOCKET SO_SNDBUF: the kernel has 131072
+Option SOL_SOCKET SO_RCVBUF: the kernel has 98304"
+	usage_row 'IPPROTO_IP:IP_TTL=5 does not apply to unix sockets' \
+	    --sockopt IPPROTO_IP:IP_TTL=5 -U "$SOCKDIR/s"
+	usage_row 'does not apply to unix' --sockopt 6:3=1 -U "$SOCKDIR/s"
+	rows_done
+}
+
+@test "kernel refusals: exit 1, one line naming the option as given, the socket closed unused" {
+	local args want
+	while IFS='|' read -r args want; do
+		# shellcheck disable=SC2086
+		run -1 --separate-stderr sc --trace="$D/t" $args </dev/null
+		[[ $stderr == "$want" ]] || fail "sockcat $args: want \"$want\", got \"$stderr\""
+		[[ -z $output ]]
+		# The refused call is in the trace, and no connect, bind or
+		# send follows it.
+		grep -Eq '^[0-9.]+ setsockopt\(.*\) = -1 E[A-Z]+ ' "$D/t" || fail "$args: no failed setsockopt in the trace"
+		! grep -Eq ' (connect|listen|send|sendmsg)\(' "$D/t" || fail "$args: the socket was used: $(cat "$D/t")"
+	done <<'EOF'
+--sockopt 6:13=nosuchalgo 127.0.0.1 9|sockcat: setsockopt 6:13=nosuchalgo: No such file or directory
+--sockopt IPPROTO_TCP:TCP_MAXSEG=10 127.0.0.1 9|sockcat: setsockopt IPPROTO_TCP:TCP_MAXSEG=10: Invalid argument
+-u --sockopt IPPROTO_IP:IP_TTL=0 127.0.0.1 9|sockcat: setsockopt IPPROTO_IP:IP_TTL=0: Invalid argument
+-u --sockopt 0:2=256 127.0.0.1 9|sockcat: setsockopt 0:2=256: Invalid argument
+-U --sockopt SOL_SOCKET:SO_BINDTODEVICE=nosuch0 /nonexistent/s|sockcat: setsockopt SOL_SOCKET:SO_BINDTODEVICE=nosuch0: No such device
+EOF
+}
