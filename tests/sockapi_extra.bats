@@ -458,3 +458,128 @@ Option SOL_SOCKET SO_RCVBUF: the kernel has 98304"
 -U --sockopt SOL_SOCKET:SO_BINDTODEVICE=nosuch0 /nonexistent/s|sockcat: setsockopt SOL_SOCKET:SO_BINDTODEVICE=nosuch0: No such device
 EOF
 }
+
+# --- 4. --peek in connect mode -----------------------------------------------
+
+@test "peek: a UDP client peeks the first reply (real length 1400, 16 shown), stdout gets both once" {
+	make_payload "$D/m1" 1400
+	make_payload "$D/m2" 100
+	cat "$D/m1" "$D/m2" >"$D/want"
+	pyfile udpsrv <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+s.settimeout(20)
+q, peer = s.recvfrom(100)
+sys.stderr.write("query %r\n" % q)
+for f in sys.argv[1:]:
+    s.sendto(open(f, "rb").read(), peer)
+EOF
+	peer_bg py python3 "$D/udpsrv.py" "$D/m1" "$D/m2"
+	local port
+	port=$(py_first py)
+	printf 'q' >"$D/q"
+	run -0 sc_out "$D/cli.out" -u --peek=16 127.0.0.1 "$port" <"$D/q"
+	printf '%s\n' "$output" >"$D/cli.err"
+	peer_done
+	grep -Fx "query b'q'" "$D/py.err"
+	grep -Fx "Peek at 127.0.0.1 $port: a message of 1400 bytes, 16 shown, not consumed:" "$D/cli.err"
+	(($(count_of "$D/cli.err" '^Peek at ') == 1))
+	diff <(peek_expect "$D/m1" 16) <(peek_block "$D/cli.err")
+	cmp "$D/want" "$D/cli.out"
+}
+
+@test "peek: a SEQPACKET client peeks the first message (300 bytes), stdout gets both once" {
+	sockdir
+	make_payload "$D/m1" 300
+	make_payload "$D/m2" 50
+	cat "$D/m1" "$D/m2" >"$D/want"
+	pyfile sqsrv <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.listen(1)
+print("ready", flush=True)
+c, _ = s.accept()
+for f in sys.argv[2:]:
+    c.send(open(f, "rb").read())
+c.shutdown(socket.SHUT_WR)
+c.settimeout(20)
+while c.recv(100):
+    pass
+EOF
+	peer_bg py python3 "$D/sqsrv.py" "$SOCKDIR/s" "$D/m1" "$D/m2"
+	py_first py >/dev/null
+	run -0 sc_out "$D/cli.out" --seqpacket --peek=16 -U "$SOCKDIR/s" </dev/null
+	printf '%s\n' "$output" >"$D/cli.err"
+	peer_done
+	grep -Fx "Peek at $SOCKDIR/s: a message of 300 bytes, 16 shown, not consumed:" "$D/cli.err"
+	(($(count_of "$D/cli.err" '^Peek at ') == 1))
+	diff <(peek_expect "$D/m1" 16) <(peek_block "$D/cli.err")
+	cmp "$D/want" "$D/cli.out"
+}
+
+@test "peek: interop: sockcat -U --peek against a socat UNIX-LISTEN server sending a file" {
+	need_cmd socat
+	sockdir
+	make_payload "$D/in" 5000
+	peer_bg socat socat -u "FILE:$D/in" "UNIX-LISTEN:$SOCKDIR/s"
+	wait_unix_listen "$SOCKDIR/s"
+	run -0 sc_out "$D/cli.out" --peek=32 -U "$SOCKDIR/s" </dev/null
+	printf '%s\n' "$output" >"$D/cli.err"
+	wait_exit "$PEER_PID"
+	((WAIT_STATUS == 0))
+	grep -Fx "Peek at $SOCKDIR/s: 32 bytes, not consumed:" "$D/cli.err"
+	(($(count_of "$D/cli.err" '^Peek at ') == 1))
+	diff <(peek_expect "$D/in" 32) <(peek_block "$D/cli.err")
+	cmp "$D/in" "$D/cli.out"
+}
+
+@test "peek: sending goes on while the client waits: the server speaks only after 100000 bytes" {
+	make_payload "$D/in" 100000
+	pyfile late <<'EOF'
+import hashlib, socket, sys
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+c.settimeout(20)
+got = b""
+while len(got) < 100000:
+    d = c.recv(65536)
+    if not d:
+        break
+    got += d
+c.sendall(b"GREETING " + hashlib.sha256(got).hexdigest().encode() + b"\n")
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    got += d
+c.close()
+sys.stderr.write("total %d\n" % len(got))
+EOF
+	peer_bg py python3 "$D/late.py"
+	local port
+	port=$(py_first py)
+	run -0 sc_out "$D/cli.out" --peek=9 127.0.0.1 "$port" <"$D/in"
+	printf '%s\n' "$output" >"$D/cli.err"
+	peer_done
+	grep -Fx "total 100000" "$D/py.err"
+	printf 'GREETING %s\n' "$(sha256sum <"$D/in" | cut -d' ' -f1)" >"$D/want"
+	cmp "$D/want" "$D/cli.out"
+	grep -Fx "Peek at 127.0.0.1 $port: 9 bytes, not consumed:" "$D/cli.err"
+	diff <(peek_expect "$D/want" 9) <(peek_block "$D/cli.err")
+}
+
+@test "peek: a server that sends nothing: no dump, empty stdout, exit 0" {
+	start_server srv -l 127.0.0.1 0
+	printf 'abc' >"$D/in"
+	run -0 sc_out "$D/cli.out" --peek 127.0.0.1 "$SRV_PORT" <"$D/in"
+	server_done
+	[[ $output != *Peek* ]]
+	[[ ! -s $D/cli.out ]]
+	cmp "$D/in" "$D/srv.out"
+}
