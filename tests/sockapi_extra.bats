@@ -583,3 +583,114 @@ EOF
 	[[ ! -s $D/cli.out ]]
 	cmp "$D/in" "$D/srv.out"
 }
+
+# --- 5. urgent data received in connect mode ----------------------------------
+
+@test "oob: the server sends --oob, the client reports the byte and its offset; stdout lacks it" {
+	printf abcdefghij >"$D/in"
+	SRV_IN=$D/in start_server srv -l --oob '\x03' --oob-after 4 127.0.0.1 0
+	run -0 sc_out "$D/cli.out" 127.0.0.1 "$SRV_PORT" </dev/null
+	server_done
+	assert_output "urgent data: 0x03 at offset 4"
+	cmp "$D/in" "$D/cli.out"
+}
+
+@test "oob: --oob-after 0 sends the byte first: offset 0" {
+	printf abcdefghij >"$D/in"
+	SRV_IN=$D/in start_server srv -l --oob '\x05' --oob-after 0 127.0.0.1 0
+	run -0 sc_out "$D/cli.out" 127.0.0.1 "$SRV_PORT" </dev/null
+	server_done
+	assert_output "urgent data: 0x05 at offset 0"
+	cmp "$D/in" "$D/cli.out"
+}
+
+@test "oob: a client with --oob-inline keeps the server's urgent byte in the stream" {
+	printf abcdefghij >"$D/in"
+	printf 'abcd\377efghij' >"$D/want"
+	SRV_IN=$D/in start_server srv -l --oob '\377' --oob-after 4 127.0.0.1 0
+	run -0 sc_out "$D/cli.out" --oob-inline -vv 127.0.0.1 "$SRV_PORT" </dev/null
+	server_done
+	cmp "$D/want" "$D/cli.out"
+	[[ $output != *urgent* ]]
+	[[ $'\n'$output$'\n' == *$'\n''Option SOL_SOCKET SO_OOBINLINE: the kernel has 1'$'\n'* ]]
+}
+
+@test "oob: a Python server's two urgent bytes reach a sockcat client, each with its offset" {
+	pyfile oobsend <<'EOF'
+import os, socket, sys, time
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def wait_line(path, text):
+    deadline = time.time() + 20
+    while True:
+        try:
+            if text in open(path).read():
+                return
+        except FileNotFoundError:
+            pass
+        if time.time() > deadline:
+            sys.exit("no %r in %s" % (text, path))
+        time.sleep(0.01)
+c.sendall(b"abc")
+c.send(b"A", socket.MSG_OOB)
+# A second urgent byte would replace the first if it came before
+# sockcat read it: wait for the report.
+wait_line(sys.argv[1], "urgent data: 0x41")
+c.sendall(b"def")
+c.send(b"B", socket.MSG_OOB)
+c.sendall(b"ghi")
+c.shutdown(socket.SHUT_WR)
+c.settimeout(20)
+while c.recv(100):
+    pass
+EOF
+	peer_bg py python3 "$D/oobsend.py" "$D/cli.err"
+	local port
+	port=$(py_first py)
+	local st=0
+	sc 127.0.0.1 "$port" </dev/null >"$D/cli.out" 2>"$D/cli.err" || st=$?
+	((st == 0))
+	peer_done
+	run cat "$D/cli.err"
+	assert_output "urgent data: 0x41 at offset 3
+urgent data: 0x42 at offset 6"
+	printf abcdefghi | cmp - "$D/cli.out"
+}
+
+@test "oob: a Python receiver with SO_OOBINLINE gets sockcat's urgent byte in the stream, at the mark" {
+	pyfile inline <<'EOF'
+import fcntl, json, select, socket, struct
+SIOCATMARK = 0x8905
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+c.settimeout(20)
+data, mark = b"", None
+while True:
+    # Ask for the mark only once data is there to read.
+    if not select.select([c], [], [], 20)[0]:
+        raise SystemExit("timeout")
+    if mark is None and struct.unpack("i", fcntl.ioctl(c.fileno(), SIOCATMARK, b"\0" * 4))[0]:
+        mark = len(data)
+    d = c.recv(1 if mark is None else 65536)
+    if not d:
+        break
+    data += d
+print(json.dumps({"data": data.hex(), "mark": mark}))
+EOF
+	peer_bg py python3 "$D/inline.py"
+	local port
+	port=$(py_first py)
+	printf abcdefghij >"$D/in"
+	run -0 sc --oob 'Z' --oob-after 6 127.0.0.1 "$port" <"$D/in"
+	peer_done
+	run tail -n 1 "$D/py.out"
+	assert_output "{\"data\": \"$(printf abcdefZghij | xxd -p)\", \"mark\": 6}"
+}
