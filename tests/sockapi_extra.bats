@@ -694,3 +694,105 @@ EOF
 	run tail -n 1 "$D/py.out"
 	assert_output "{\"data\": \"$(printf abcdefZghij | xxd -p)\", \"mark\": 6}"
 }
+
+# --- 6. send/recv flags on message sockets, seen in the trace ----------------
+
+# trace_calls TRACE NAME : the NAME(...) lines of TRACE without the time.
+trace_calls() {
+	sed -En "s/^[0-9.]+ ($2\\(.*)/\\1/p" "$1"
+}
+
+# call_flags TRACE NAME : the distinct flags of every NAME() call in TRACE.
+call_flags() {
+	sed -En "s/^[0-9.]+ $2\\([0-9]+, [0-9]+, ([A-Z_|]+)\\) = .*/\\1/p" "$1" | sort -u
+}
+
+@test "flags: UDP both ways: --send-flags reach send(), --recv-flags reach recvmsg(), as given" {
+	feeder_start "$D/fifo"
+	SRV_IN=$D/fifo start_server srv -u -l -q 0 --trace="$D/st" \
+	    --send-flags dontroute --recv-flags cmsg_cloexec 127.0.0.1 0
+	printf hello >"$D/in"
+	SC_IN=$D/in sc_bg cli -v -u --trace="$D/ct" --send-flags MSG_CONFIRM,DontRoute \
+	    --recv-flags 0x40000000 127.0.0.1 "$SRV_PORT"
+	local cli_pid=$BG_PID cp
+	wait_until 10 has_size "$D/srv.out" 5
+	feed 'reply'
+	feed_eof
+	server_done
+	wait_exit "$cli_pid"
+	((WAIT_STATUS == 0))
+	cmp "$D/in" "$D/srv.out"
+	printf reply | cmp - "$D/cli.out"
+	cp=$(sed -En 's/^getsockname\([0-9]+\) = 0 127\.0\.0\.1:([0-9]+)$/\1/p' <(trace_calls "$D/ct" getsockname))
+	[[ -n $cp ]]
+	# Every call of the relay has the flags; the data went by those calls.
+	run call_flags "$D/ct" send
+	assert_output 'MSG_DONTROUTE|MSG_DONTWAIT|MSG_CONFIRM|MSG_NOSIGNAL'
+	run call_flags "$D/ct" recvmsg
+	assert_output 'MSG_TRUNC|MSG_DONTWAIT|MSG_CMSG_CLOEXEC'
+	run call_flags "$D/st" send
+	assert_output 'MSG_DONTROUTE|MSG_DONTWAIT|MSG_NOSIGNAL'
+	run call_flags "$D/st" recvmsg
+	assert_output 'MSG_TRUNC|MSG_DONTWAIT|MSG_CMSG_CLOEXEC'
+	run trace_calls "$D/ct" 'send(msg|to)?'
+	assert_line --regexp '^send\([0-9]+, 5, [A-Z_|]+\) = 5$'
+	run trace_calls "$D/ct" 'recv(msg|from)?'
+	assert_line --regexp "^recvmsg\\([0-9]+, [0-9]+, [A-Z_|]+\\) = 5 127\\.0\\.0\\.1:$SRV_PORT$"
+	run trace_calls "$D/st" 'send(msg|to)?'
+	assert_line --regexp '^send\([0-9]+, 5, [A-Z_|]+\) = 5$'
+	run trace_calls "$D/st" 'recvmsg'
+	assert_line --regexp "^recvmsg\\([0-9]+, [0-9]+, [A-Z_|]+\\) = 5 127\\.0\\.0\\.1:$cp$"
+}
+
+@test "flags: without flags, UDP calls carry only the ones always set" {
+	start_server srv -u -l -q 0 --trace="$D/st" 127.0.0.1 0
+	printf hello >"$D/in"
+	run -0 sc -u -q 0 --trace="$D/ct" 127.0.0.1 "$SRV_PORT" <"$D/in"
+	wait_until 10 has_size "$D/srv.out" 5
+	server_done
+	cmp "$D/in" "$D/srv.out"
+	run call_flags "$D/ct" send
+	assert_output 'MSG_DONTWAIT|MSG_NOSIGNAL'
+	run call_flags "$D/st" recvmsg
+	assert_output 'MSG_TRUNC|MSG_DONTWAIT'
+}
+
+@test "flags: SEQPACKET --send-flags eor marks every message; --recv-flags reach the listener's recvmsg" {
+	sockdir
+	start_server srv -l --seqpacket --trace="$D/st" --recv-flags cmsg_cloexec -U "$SOCKDIR/s"
+	feeder_start "$D/fifo"
+	SC_IN=$D/fifo sc_bg cli --seqpacket --trace="$D/ct" --send-flags eor -U "$SOCKDIR/s"
+	local cli_pid=$BG_PID
+	feed 'one'
+	wait_until 10 has_size "$D/srv.out" 3
+	feed 'second'
+	wait_until 10 has_size "$D/srv.out" 9
+	feed_eof
+	wait_exit "$cli_pid"
+	((WAIT_STATUS == 0))
+	server_done
+	printf onesecond | cmp - "$D/srv.out"
+	run trace_calls "$D/ct" 'send(msg|to)?'
+	assert_output --regexp '^send\([0-9]+, 3, MSG_DONTWAIT\|MSG_EOR\|MSG_NOSIGNAL\) = 3
+send\([0-9]+, 6, MSG_DONTWAIT\|MSG_EOR\|MSG_NOSIGNAL\) = 6$'
+	run call_flags "$D/st" recvmsg
+	assert_output 'MSG_TRUNC|MSG_DONTWAIT|MSG_CMSG_CLOEXEC'
+	run trace_calls "$D/st" 'recvmsg'
+	assert_line --index 0 --regexp '^recvmsg\([0-9]+, [0-9]+, [A-Z_|]+\) = 3 '
+	assert_line --index 1 --regexp '^recvmsg\([0-9]+, [0-9]+, [A-Z_|]+\) = 6 '
+	assert_line --regexp '^recvmsg\([0-9]+, [0-9]+, [A-Z_|]+\) = 0$'
+}
+
+@test "flags: a UNIX datagram listener's --recv-flags in numbers reach recvmsg()" {
+	sockdir
+	start_server srv -u -l -q 0 --trace="$D/st" --recv-flags 0x40000000 -U "$SOCKDIR/u"
+	printf dgram >"$D/in"
+	run -0 sc -u -q 0 -U "$SOCKDIR/u" <"$D/in"
+	wait_until 10 has_size "$D/srv.out" 5
+	server_done
+	cmp "$D/in" "$D/srv.out"
+	run call_flags "$D/st" recvmsg
+	assert_output 'MSG_TRUNC|MSG_DONTWAIT|MSG_CMSG_CLOEXEC'
+	run trace_calls "$D/st" 'recvmsg'
+	assert_line --regexp '^recvmsg\([0-9]+, [0-9]+, [A-Z_|]+\) = 5 '
+}
