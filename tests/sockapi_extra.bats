@@ -796,3 +796,141 @@ send\([0-9]+, 6, MSG_DONTWAIT\|MSG_EOR\|MSG_NOSIGNAL\) = 6$'
 	run trace_calls "$D/st" 'recvmsg'
 	assert_line --regexp '^recvmsg\([0-9]+, [0-9]+, [A-Z_|]+\) = 5 '
 }
+
+# --- 7. descriptor passing with Python's send_fds / recv_fds -----------------
+
+# A Python UNIX listener (SOCK_STREAM, or SOCK_SEQPACKET with "seq") on
+# PATH: prints "ready", accepts one client, takes every descriptor with
+# socket.recv_fds and copies what it reads through each to OUT.N (N from
+# 1), and the data to OUT.data; prints the number of descriptors.
+py_recv_fds() {
+	pyfile recvfds <<'EOF'
+import os, socket, sys
+kind = socket.SOCK_SEQPACKET if sys.argv[1] == "seq" else socket.SOCK_STREAM
+srv = socket.socket(socket.AF_UNIX, kind)
+srv.bind(sys.argv[2])
+srv.listen(1)
+print("ready", flush=True)
+c, _ = srv.accept()
+c.settimeout(20)
+out, n, data = sys.argv[3], 0, b""
+while True:
+    msg, fds, flags, _ = socket.recv_fds(c, 65536, 8)
+    for fd in fds:
+        n += 1
+        with os.fdopen(fd, "rb") as f, open("%s.%d" % (out, n), "wb") as o:
+            o.write(f.read())
+    if not msg:
+        break
+    data += msg
+open(out + ".data", "wb").write(data)
+print(n)
+EOF
+}
+
+@test "fd: --send-fd over a UNIX stream: Python's recv_fds reads the file's bytes through it" {
+	sockdir
+	py_recv_fds
+	make_payload "$D/file" 70000
+	peer_bg py python3 "$D/recvfds.py" stream "$SOCKDIR/s" "$D/got"
+	py_first py >/dev/null
+	printf 'the data\n' >"$D/in"
+	run -0 sc -U "$SOCKDIR/s" --send-fd "$D/file" <"$D/in"
+	peer_done
+	run tail -n 1 "$D/py.out"
+	assert_output 1
+	cmp "$D/file" "$D/got.1"
+	cmp "$D/in" "$D/got.data"
+}
+
+# A Python UNIX client (stream, or SEQPACKET with "seq") to PATH: sends
+# DATA with the descriptors of FILE... in one message (socket.send_fds),
+# then closes its end.
+py_send_fds() {
+	pyfile sendfds <<'EOF'
+import os, socket, sys
+kind = socket.SOCK_SEQPACKET if sys.argv[1] == "seq" else socket.SOCK_STREAM
+s = socket.socket(socket.AF_UNIX, kind)
+s.connect(sys.argv[2])
+fds = [os.open(f, os.O_RDONLY) for f in sys.argv[4:]]
+socket.send_fds(s, [sys.argv[3].encode()], fds)
+for fd in fds:
+    os.close(fd)
+s.shutdown(socket.SHUT_WR)
+s.settimeout(20)
+while s.recv(100):
+    pass
+EOF
+}
+
+@test "fd: Python's send_fds over a UNIX stream to sockcat -l --recv-fd-out: the bytes copied" {
+	sockdir
+	py_send_fds
+	make_payload "$D/file" 100000
+	start_server srv -l --recv-fd-out "$D/copy" -U "$SOCKDIR/s"
+	run -0 peer python3 "$D/sendfds.py" stream "$SOCKDIR/s" hello "$D/file"
+	server_done
+	cmp "$D/file" "$D/copy"
+	printf hello | cmp - "$D/srv.out"
+	grep -Fx "Received descriptor: regular file $D/file" "$D/srv.err"
+	(($(count_of "$D/srv.err" '^Received descriptor: ') == 1))
+}
+
+@test "fd: two descriptors in one message over a UNIX stream to a sockcat client: both reported, copied in order" {
+	sockdir
+	make_payload "$D/f1" 3000
+	make_payload "$D/f2" 4000
+	pyfile seqsrv <<'EOF'
+import os, socket, sys
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(sys.argv[1])
+srv.listen(1)
+print("ready", flush=True)
+c, _ = srv.accept()
+fds = [os.open(f, os.O_RDONLY) for f in sys.argv[2:]]
+socket.send_fds(c, [b"two fds"], fds)
+c.shutdown(socket.SHUT_WR)
+c.settimeout(20)
+while c.recv(100):
+    pass
+EOF
+	peer_bg py python3 "$D/seqsrv.py" "$SOCKDIR/s" "$D/f1" "$D/f2"
+	py_first py >/dev/null
+	run -0 sc_out "$D/cli.out" -U "$SOCKDIR/s" --recv-fd-out "$D/copy" </dev/null
+	peer_done
+	printf '%s\n' "$output" >"$D/cli.err"
+	grep -Fx "Received descriptor: regular file $D/f1" "$D/cli.err"
+	grep -Fx "Received descriptor: regular file $D/f2" "$D/cli.err"
+	(($(count_of "$D/cli.err" '^Received descriptor: ') == 2))
+	cat "$D/f1" "$D/f2" | cmp - "$D/copy"
+	printf 'two fds' | cmp - "$D/cli.out"
+}
+
+@test "fd: a pipe's read end from Python: --recv-fd-out copies what was written into the pipe" {
+	sockdir
+	make_payload "$D/piped" 20000
+	start_server srv -l --recv-fd-out "$D/copy" -U "$SOCKDIR/s"
+	run -0 peer python3 - "$SOCKDIR/s" "$D/piped" <<'EOF'
+import os, socket, sys, threading
+r, w = os.pipe()
+data = open(sys.argv[2], "rb").read()
+def writer():
+    with os.fdopen(w, "wb") as f:
+        f.write(data)
+t = threading.Thread(target=writer)
+t.start()
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+socket.send_fds(s, [b"p"], [r])
+os.close(r)
+t.join()
+s.shutdown(socket.SHUT_WR)
+s.settimeout(20)
+while s.recv(100):
+    pass
+EOF
+	server_done
+	grep -Eqx 'Received descriptor: pipe pipe:\[[0-9]+\]' "$D/srv.err"
+	cmp "$D/piped" "$D/copy"
+	printf p | cmp - "$D/srv.out"
+}
