@@ -934,3 +934,88 @@ EOF
 	cmp "$D/piped" "$D/copy"
 	printf p | cmp - "$D/srv.out"
 }
+
+# --- 8. peer credentials -----------------------------------------------------
+
+@test "creds: a sockcat client -v reports a Python server's pid, uid and gid" {
+	sockdir
+	pyfile credsrv <<'EOF'
+import os, socket, sys
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(sys.argv[1])
+srv.listen(1)
+print("ready", flush=True)
+c, _ = srv.accept()
+c.sendall(b"pid %d\n" % os.getpid())
+c.shutdown(socket.SHUT_WR)
+c.settimeout(20)
+while c.recv(100):
+    pass
+EOF
+	peer_bg py python3 "$D/credsrv.py" "$SOCKDIR/s"
+	local pypid=$PEER_PID
+	py_first py >/dev/null
+	run -0 sc_out "$D/cli.out" -v -U "$SOCKDIR/s" </dev/null
+	peer_done
+	# The pid the server itself wrote, not the timeout wrapper's.
+	pypid=$(sed -n 's/^pid //p' "$D/cli.out")
+	[[ -n $pypid ]]
+	assert_line "Peer credentials: pid $pypid, uid $(id -u), gid $(id -g)"
+	(($(grep -c '^Peer credentials: ' <<<"$output") == 1))
+}
+
+@test "creds: SEQPACKET: each end -v reports the other's pid (found from outside with pgrep)" {
+	sockdir
+	start_server srv -l --seqpacket -U "$SOCKDIR/s"
+	local lpid cpid
+	lpid=$(sc_child "$SRV_PID")
+	[[ -n $lpid ]]
+	[[ $(readlink "/proc/$lpid/exe") == "$(readlink -f "$SOCKCAT")" ]]
+	feeder_start "$D/fifo"
+	SC_IN=$D/fifo sc_bg cli -v --seqpacket -U "$SOCKDIR/s"
+	local cli_wrap=$BG_PID
+	wait_for "$D/cli.err" '^Peer credentials: '
+	cpid=$(sc_child "$cli_wrap")
+	[[ -n $cpid ]]
+	feed_eof
+	wait_exit "$cli_wrap"
+	((WAIT_STATUS == 0))
+	server_done
+	grep -Fx "Peer credentials: pid $lpid, uid $(id -u), gid $(id -g)" "$D/cli.err"
+	grep -Fx "Peer credentials: pid $cpid, uid $(id -u), gid $(id -g)" "$D/srv.err"
+}
+
+@test "creds: a Python client running as uid/gid 65534: the listener reports those, and its exec child gets them" {
+	((EUID == 0)) || skip "changing uid needs root"
+	need_cmd setpriv util-linux
+	local py asnobody=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+	for py in "$(command -v python3)" /usr/bin/python3 ''; do
+		[[ -n $py ]] && timeout 10 "${asnobody[@]}" "$py" -c pass 2>/dev/null && break
+	done
+	[[ -n $py ]] || skip "no python3 that uid 65534 may run"
+	sockdir
+	chmod 755 "$SOCKDIR"
+	start_server srv -l -U "$SOCKDIR/s" -c 'echo "$SOCKCAT_PEER_PID $SOCKCAT_PEER_UID $SOCKCAT_PEER_GID"'
+	chmod 666 "$SOCKDIR/s"
+	run -0 peer "${asnobody[@]}" "$py" - "$SOCKDIR/s" <<'EOF'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.shutdown(socket.SHUT_WR)
+got = b""
+s.settimeout(20)
+while True:
+    d = s.recv(100)
+    if not d:
+        break
+    got += d
+print(os.getpid(), os.getuid(), os.getgid())
+print(got.decode().strip())
+EOF
+	server_done
+	local pypid uid gid
+	read -r pypid uid gid <<<"${lines[0]}"
+	[[ $uid == 65534 && $gid == 65534 ]]
+	[[ ${lines[1]} == "$pypid 65534 65534" ]]
+	grep -Fx "Peer credentials: pid $pypid, uid 65534, gid 65534" "$D/srv.err"
+}
