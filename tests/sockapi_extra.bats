@@ -1019,3 +1019,67 @@ EOF
 	[[ ${lines[1]} == "$pypid 65534 65534" ]]
 	grep -Fx "Peer credentials: pid $pypid, uid 65534, gid 65534" "$D/srv.err"
 }
+
+# --- 9. more interop and IPv6 --------------------------------------------------
+
+@test "peek: interop: a sockcat TCP client peeks a socat TCP-LISTEN server's data" {
+	need_cmd socat
+	make_payload "$D/in" 4000
+	peer_bg socat socat -d -d -u "FILE:$D/in" TCP4-LISTEN:0,bind=127.0.0.1
+	wait_for "$D/socat.err" 'listening on AF=2 127\.0\.0\.1:[0-9]+'
+	local port
+	port=$(sed -En 's/.*listening on AF=2 127\.0\.0\.1:([0-9]+).*/\1/p' "$D/socat.err")
+	run -0 sc_out "$D/cli.out" --peek=20 127.0.0.1 "$port" </dev/null
+	printf '%s\n' "$output" >"$D/cli.err"
+	wait_exit "$PEER_PID"
+	((WAIT_STATUS == 0))
+	grep -Fx "Peek at 127.0.0.1 $port: 20 bytes, not consumed:" "$D/cli.err"
+	diff <(peek_expect "$D/in" 20) <(peek_block "$D/cli.err")
+	cmp "$D/in" "$D/cli.out"
+}
+
+@test "oob: over IPv6 (::1), sockcat to sockcat, in connect mode and listen mode" {
+	need_ipv6
+	printf abcdefghij >"$D/in"
+	SRV_IN=$D/in start_server srv -l --oob '\x01' --oob-after 2 ::1 0
+	run -0 sc_out "$D/cli.out" ::1 "$SRV_PORT" </dev/null
+	server_done
+	assert_output "urgent data: 0x01 at offset 2"
+	cmp "$D/in" "$D/cli.out"
+	rm -f "$D/srv.out" "$D/srv.err"
+	start_server srv -l ::1 0
+	run -0 sc --oob '\x02' --oob-after 9 ::1 "$SRV_PORT" <"$D/in"
+	server_done
+	grep -Fx "urgent data: 0x02 at offset 9" "$D/srv.err"
+	cmp "$D/in" "$D/srv.out"
+}
+
+@test "fd: sockcat -l --send-fd to a Python client taking it with recv_fds, bytes read through it" {
+	sockdir
+	make_payload "$D/file" 30000
+	printf 'greeting\n' >"$D/in"
+	SRV_IN=$D/in start_server srv -l --send-fd "$D/file" -U "$SOCKDIR/s"
+	run -0 peer python3 - "$SOCKDIR/s" "$D/got" <<'EOF'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.shutdown(socket.SHUT_WR)
+s.settimeout(20)
+data, n = b"", 0
+while True:
+    msg, fds, flags, _ = socket.recv_fds(s, 65536, 8)
+    for fd in fds:
+        n += 1
+        with os.fdopen(fd, "rb") as f, open("%s.%d" % (sys.argv[2], n), "wb") as o:
+            o.write(f.read())
+    if not msg:
+        break
+    data += msg
+open(sys.argv[2] + ".data", "wb").write(data)
+print(n)
+EOF
+	server_done
+	assert_output 1
+	cmp "$D/file" "$D/got.1"
+	cmp "$D/in" "$D/got.data"
+}
