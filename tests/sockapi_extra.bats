@@ -53,7 +53,7 @@ pyfile() {
 	cat >"$D/$1.py"
 }
 
-# py_port NAME : the first line (a port, or "ready") a Python peer NAME
+# py_first NAME : the first line (a port, or "ready") a Python peer NAME
 # printed, once it is there.
 py_first() {
 	wait_for "$D/$1.out" '^[0-9a-z]+$' || return 1
@@ -223,7 +223,7 @@ Option IPPROTO_IP IP_MINTTL: the kernel has 5
 Option IPPROTO_IP IP_TTL: the kernel has 17
 EOF
 	need_ipv6
-	SRV_PORT= HOST=::1 tcp_vv_client --ttl 200 --min-ttl 1
+	SRV_PORT='' HOST=::1 tcp_vv_client --ttl 200 --min-ttl 1
 	vv_lines "$D/cli.err" | sort >"$D/got"
 	diff - "$D/got" <<'EOF'
 Option IPPROTO_IPV6 IPV6_MINHOPCOUNT: the kernel has 1
