@@ -1083,3 +1083,37 @@ EOF
 	cmp "$D/file" "$D/got.1"
 	cmp "$D/in" "$D/got.data"
 }
+
+@test "--v6only and --no-v6only on a :: listener: read back, and whether 127.0.0.1 gets in" {
+	need_ipv6
+	local opt v4 want
+	while read -r opt want v4; do
+		rm -f "$D/srv.err"
+		start_server srv -l -k -d -vv "$opt" :: 0
+		grep -Fx "Option IPPROTO_IPV6 IPV6_V6ONLY: the kernel has $want" "$D/srv.err"
+		run -0 sc ::1 "$SRV_PORT" </dev/null
+		run -"$v4" --separate-stderr sc 127.0.0.1 "$SRV_PORT" </dev/null
+		if ((v4 == 4)); then
+			[[ $stderr == "sockcat: connect to 127.0.0.1 port $SRV_PORT (tcp): Connection refused" ]]
+		fi
+		kill "$SRV_PID"
+		wait_exit "$SRV_PID" || true
+	done <<'EOF'
+--v6only 1 4
+--no-v6only 0 0
+EOF
+}
+
+@test "-vv: --freebind and --transparent on IPv6 are IPV6_FREEBIND and IPV6_TRANSPARENT (root)" {
+	need_ipv6
+	((EUID == 0)) || skip "--transparent needs CAP_NET_ADMIN"
+	HOST=::1 tcp_vv_client --freebind --transparent
+	vv_lines "$D/cli.err" | sort >"$D/got"
+	diff - "$D/got" <<'EOF'
+Option IPPROTO_IPV6 IPV6_FREEBIND: the kernel has 1
+Option IPPROTO_IPV6 IPV6_TRANSPARENT: the kernel has 1
+EOF
+	SRV_PORT='' tcp_vv_client --transparent
+	run vv_lines "$D/cli.err"
+	assert_output "Option IPPROTO_IP IP_TRANSPARENT: the kernel has 1"
+}
