@@ -1117,3 +1117,43 @@ EOF
 	run vv_lines "$D/cli.err"
 	assert_output "Option IPPROTO_IP IP_TRANSPARENT: the kernel has 1"
 }
+
+@test "peek: the first data shorter than N: the dump shows what came (5 bytes), the rest follows once" {
+	feeder_start "$D/fifo"
+	SRV_IN=$D/fifo start_server srv -l 127.0.0.1 0
+	sc_bg cli --peek=64 127.0.0.1 "$SRV_PORT"
+	local cli_pid=$BG_PID
+	feed 'hello'
+	wait_for "$D/cli.err" '^Peek at '
+	feed ' world\n'
+	feed_eof
+	wait_exit "$cli_pid"
+	((WAIT_STATUS == 0))
+	server_done
+	grep -Fx "Peek at 127.0.0.1 $SRV_PORT: 5 bytes, not consumed:" "$D/cli.err"
+	printf hello >"$D/first"
+	diff <(peek_expect "$D/first" 64) <(peek_block "$D/cli.err")
+	printf 'hello world\n' | cmp - "$D/cli.out"
+}
+
+@test "peek: a SEQPACKET listener dumps the client's first message, stdout gets every message once" {
+	sockdir
+	start_server srv -l --seqpacket --peek=8 -U "$SOCKDIR/s"
+	run -0 peer python3 - "$SOCKDIR/s" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+for m in (b"FIRST-MESSAGE-0123456789", b"second", b"third"):
+    s.send(m)
+s.shutdown(socket.SHUT_WR)
+s.settimeout(20)
+while s.recv(100):
+    pass
+EOF
+	server_done
+	grep -Fx "Peek at $SOCKDIR/s: a message of 24 bytes, 8 shown, not consumed:" "$D/srv.err"
+	(($(count_of "$D/srv.err" '^Peek at ') == 1))
+	printf 'FIRST-MESSAGE-0123456789' >"$D/m1"
+	diff <(peek_expect "$D/m1" 8) <(peek_block "$D/srv.err")
+	printf 'FIRST-MESSAGE-0123456789secondthird' | cmp - "$D/srv.out"
+}
