@@ -68,7 +68,7 @@ static const struct name shuts[] = {
 /* How the command line takes a MSG_* flag. */
 #define MF_SEND		0x01	/* a flag for sending */
 #define MF_RECV		0x02	/* a flag for receiving */
-#define MF_REFUSED	0x04	/* for receiving, but refused (see opts_sock.c) */
+#define MF_REFUSED	0x04	/* for receiving, refused (opts_sock.c) */
 
 static const struct msgflag {
 	int		 value;
@@ -126,7 +126,8 @@ static const struct msgflag {
 #define O_INT(l, n, lo, hi)						\
 	OPT(l, n, #n, SC_OPT_INT, lo, hi, SC_PHASE_SOCKET, SC_ROLE_ANY, false)
 #define O_SIZE(l, n)							\
-	OPT(l, n, #n, SC_OPT_INT, 0, INT_MAX, SC_PHASE_SOCKET, SC_ROLE_ANY, false)
+	OPT(l, n, #n, SC_OPT_INT, 0, INT_MAX, SC_PHASE_SOCKET, SC_ROLE_ANY, \
+	    false)
 #define O_BOOL(l, n)							\
 	OPT(l, n, #n, SC_OPT_BOOL, 0, 1, SC_PHASE_SOCKET, SC_ROLE_ANY, false)
 /* only before bind(): not again on accepted sockets */

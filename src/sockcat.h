@@ -505,7 +505,7 @@ struct sc_endpoint_ops {
 struct sc_spliceable {
 	bool		 ok;
 	bool		 pipe;		/* a pipe: spliced to or from directly */
-	const char	*name;		/* "stdin", "child"; NULL: a socket */
+	const char	*name;		/* "stdin", "child"; NULL: socket */
 };
 
 /* What a socket endpoint reports through ep->event. */

@@ -439,7 +439,8 @@ endpoint_socket(int fd, const char *label, bool tcp)
 	s->ep.ops = tcp ? &sockep_tcp_ops : &sockep_ops;
 	s->ep.rfd = s->ep.wfd = fd;
 	s->ep.rsock = s->ep.wsock = true;
-	s->ep.rsp.ok = s->ep.wsp.ok = true;	/* until an option needs bytes */
+	/* until an option needs the bytes */
+	s->ep.rsp.ok = s->ep.wsp.ok = true;
 	s->ep.owns_fds = true;
 	endpoint_label(&s->ep, label);
 	return &s->ep;

@@ -2,12 +2,17 @@
  * --trace: every socket call, as sys.c makes it, written as a C-like line
  * with its arguments and result, or as one JSON object per line.
  *
- *	0.000412 connect(5, 127.0.0.1:9) = -1 EINPROGRESS (Operation now in progress)
+ *	0.000412 connect(5, 127.0.0.1:9) = -1 EINPROGRESS
+ *	    (Operation now in progress)
  *	{"time":0.000412,"call":"connect","args":["5","127.0.0.1:9"],
- *	 "result":-1,"errno":"EINPROGRESS","error":"Operation now in progress"}
- *	0.000520 getsockopt(5, SOL_SOCKET, SO_ERROR) = 0 [ECONNREFUSED (Connection refused)]
- *	{"time":0.000520,"call":"getsockopt","args":["5","SOL_SOCKET","SO_ERROR"],
+ *	 "result":-1,"errno":"EINPROGRESS",
+ *	 "error":"Operation now in progress"}
+ *	0.000520 getsockopt(5, SOL_SOCKET, SO_ERROR) = 0
+ *	    [ECONNREFUSED (Connection refused)]
+ *	{"time":0.000520,"call":"getsockopt",
+ *	 "args":["5","SOL_SOCKET","SO_ERROR"],
  *	 "result":0,"errno":null,"returned":"ECONNREFUSED"}
+ *	(each one line; folded here)
  *
  * Times are seconds since sockcat started. What a call returned besides
  * its result (an address, an option's value in [ ]) follows the result.
