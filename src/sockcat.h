@@ -504,7 +504,7 @@ struct sc_endpoint_ops {
  */
 struct sc_spliceable {
 	bool		 ok;
-	bool		 pipe;		/* a pipe: spliced to or from directly */
+	bool		 pipe;		/* a pipe: spliced to or from as is */
 	const char	*name;		/* "stdin", "child"; NULL: socket */
 };
 
