@@ -454,9 +454,12 @@ Option SOL_SOCKET SO_RCVBUF: the kernel has 98304"
 --sockopt 6:13=nosuchalgo 127.0.0.1 9|sockcat: setsockopt 6:13=nosuchalgo: No such file or directory
 --sockopt IPPROTO_TCP:TCP_MAXSEG=10 127.0.0.1 9|sockcat: setsockopt IPPROTO_TCP:TCP_MAXSEG=10: Invalid argument
 -u --sockopt IPPROTO_IP:IP_TTL=0 127.0.0.1 9|sockcat: setsockopt IPPROTO_IP:IP_TTL=0: Invalid argument
--u --sockopt 0:2=256 127.0.0.1 9|sockcat: setsockopt 0:2=256: Invalid argument
 -U --sockopt SOL_SOCKET:SO_BINDTODEVICE=nosuch0 /nonexistent/s|sockcat: setsockopt SOL_SOCKET:SO_BINDTODEVICE=nosuch0: No such device
 EOF
+	# out of the option's range: refused before any socket, exit 2
+	run -2 --separate-stderr sc --trace="$D/t2" -u --sockopt 0:2=256 127.0.0.1 9 </dev/null
+	[[ ${stderr_lines[0]} == 'sockcat: --sockopt "0:2=256": IP_TTL wants -1 to 255, not "256"' ]]
+	[[ ! -s $D/t2 ]]
 }
 
 # --- 4. --peek in connect mode -----------------------------------------------
@@ -732,8 +735,10 @@ call_flags() {
 	assert_output 'MSG_TRUNC|MSG_DONTWAIT|MSG_CMSG_CLOEXEC'
 	run call_flags "$D/st" send
 	assert_output 'MSG_DONTROUTE|MSG_DONTWAIT|MSG_NOSIGNAL'
+	# the listener's own peek at its first sender, then the relay's
 	run call_flags "$D/st" recvmsg
-	assert_output 'MSG_TRUNC|MSG_DONTWAIT|MSG_CMSG_CLOEXEC'
+	assert_output 'MSG_PEEK|MSG_TRUNC|MSG_DONTWAIT
+MSG_TRUNC|MSG_DONTWAIT|MSG_CMSG_CLOEXEC'
 	run trace_calls "$D/ct" 'send(msg|to)?'
 	assert_line --regexp '^send\([0-9]+, 5, [A-Z_|]+\) = 5$'
 	run trace_calls "$D/ct" 'recv(msg|from)?'
@@ -754,7 +759,8 @@ call_flags() {
 	run call_flags "$D/ct" send
 	assert_output 'MSG_DONTWAIT|MSG_NOSIGNAL'
 	run call_flags "$D/st" recvmsg
-	assert_output 'MSG_TRUNC|MSG_DONTWAIT'
+	assert_output 'MSG_PEEK|MSG_TRUNC|MSG_DONTWAIT
+MSG_TRUNC|MSG_DONTWAIT'
 }
 
 @test "flags: SEQPACKET --send-flags eor marks every message; --recv-flags reach the listener's recvmsg" {
@@ -792,7 +798,8 @@ send\([0-9]+, 6, MSG_DONTWAIT\|MSG_EOR\|MSG_NOSIGNAL\) = 6$'
 	server_done
 	cmp "$D/in" "$D/srv.out"
 	run call_flags "$D/st" recvmsg
-	assert_output 'MSG_TRUNC|MSG_DONTWAIT|MSG_CMSG_CLOEXEC'
+	assert_output 'MSG_PEEK|MSG_TRUNC|MSG_DONTWAIT|MSG_CMSG_CLOEXEC
+MSG_TRUNC|MSG_DONTWAIT|MSG_CMSG_CLOEXEC'
 	run trace_calls "$D/st" 'recvmsg'
 	assert_line --regexp '^recvmsg\([0-9]+, [0-9]+, [A-Z_|]+\) = 5 '
 }
