@@ -422,13 +422,20 @@ server_accept(struct sc_loop *loop, int lfd, unsigned ev, void *arg)
 		if (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == ECONNABORTED || errno == EPROTO)
 			return;
+		/* reported once until an accept works again */
 		error_set(&e, SC_EXIT_FAIL, errno, "accept");
-		log_warn_error(&e);
+		if (!srv->accept_failing)
+			log_warn_error(&e);
+		srv->accept_failing = true;
 		/* Out of descriptors or memory: pause instead of spinning. */
 		(void)loop_watch(loop, lfd, 0, NULL, NULL);
 		loop_timer_start(loop, &srv->backoff, ACCEPT_BACKOFF_MS,
 		    server_backoff_done, srv);
 		return;
+	}
+	if (srv->accept_failing) {
+		srv->accept_failing = false;
+		log_verbose(1, "Accepting again");
 	}
 	if (!server_admit(srv, (struct sockaddr *)&ss, len)) {
 		(void)sys_close(fd);

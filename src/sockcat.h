@@ -973,6 +973,7 @@ struct sc_server {
 	bool			 unix_bound;	/* a path to remove at exit */
 	struct stat		 bound;
 	struct sc_timer		 backoff;
+	bool			 accept_failing;	/* reported once */
 	struct sc_timer		 accept_timer;
 	void			(*on_done)(struct sc_server *);	/* single */
 };
