@@ -373,6 +373,22 @@ table_long_opts() {
 	((${#missing[@]} == 0)) || fail "not in $man: ${missing[*]}"
 }
 
+@test "README.md names every option shown by --help, long and short" {
+	local readme=$SC_SRCDIR/README.md name missing=()
+	local -a long short
+	mapfile -t long < <(help_long_opts)
+	mapfile -t short < <(help_short_opts)
+	((${#long[@]} >= 20 && ${#short[@]} >= 15)) ||
+		fail "too few options parsed from --help: ${#long[@]} long, ${#short[@]} short"
+	for name in "${long[@]}"; do
+		grep -qF -- "\`--$name\`" "$readme" || missing+=("--$name")
+	done
+	for name in "${short[@]}"; do
+		grep -qF -- "\`-$name\`" "$readme" || missing+=("-$name")
+	done
+	((${#missing[@]} == 0)) || fail "not in README.md: ${missing[*]}"
+}
+
 @test "the bash completion offers every long option shown by --help" {
 	local comp=$SC_SRCDIR/completions/sockcat name missing=()
 	local -a long
