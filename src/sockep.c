@@ -63,6 +63,7 @@ struct sockep {
 	uint64_t		 received;	/* stream offset */
 	struct sc_anc		 anc;		/* descriptors, credentials */
 	bool			 cmsgs;		/* receive with recvmsg() */
+	bool			 tcp;		/* can tell what is unacked */
 	unsigned char		 tn_state, tn_cmd;
 };
 
@@ -372,9 +373,16 @@ sockep_errqueue(struct sc_endpoint *ep)
 	sockep_reap((struct sockep *)(void *)ep);
 }
 
+/* What the peer has yet to acknowledge; -1 when not a TCP socket. */
 static int
 sockep_unacked(struct sc_endpoint *ep, size_t *n)
 {
+	struct sockep	*s = (struct sockep *)(void *)ep;
+
+	if (!s->tcp) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	return osdep_unacked(ep->wfd, n);
 }
 
@@ -405,18 +413,6 @@ static const struct sc_endpoint_ops sockep_ops = {
 	.urgent = sockep_urgent,
 	.send_urgent = sockep_send_urgent,
 	.errqueue = sockep_errqueue,
-	.spliced = sockep_spliced,
-};
-
-static const struct sc_endpoint_ops sockep_tcp_ops = {
-	.read = sockep_read,
-	.write = sockep_write,
-	.flush = sockep_flush,
-	.shutdown_wr = sockep_shutdown_wr,
-	.close = sockep_close,
-	.urgent = sockep_urgent,
-	.send_urgent = sockep_send_urgent,
-	.errqueue = sockep_errqueue,
 	.unacked = sockep_unacked,
 	.spliced = sockep_spliced,
 };
@@ -436,7 +432,8 @@ endpoint_socket(int fd, const char *label, bool tcp)
 		return NULL;
 	}
 	anc_init(&s->anc);
-	s->ep.ops = tcp ? &sockep_tcp_ops : &sockep_ops;
+	s->ep.ops = &sockep_ops;
+	s->tcp = tcp;
 	s->ep.rfd = s->ep.wfd = fd;
 	s->ep.rsock = s->ep.wsock = true;
 	/* until an option needs the bytes */
