@@ -61,8 +61,10 @@ session_init(struct sc_session *s, const struct sc_opts *o,
 		return -1;
 	}
 	s->local.crlf = o->crlf;
-	if (o->crlf)
+	if (o->crlf) {
 		s->local.rsp.ok = false;	/* -C changes what is read */
+		s->local.rmin = 2;	/* a byte, and room to make it two */
+	}
 	if (buf_init(&s->stdin_buf, SC_BUFSIZE) == -1) {
 		error_set(err, SC_EXIT_FAIL, errno, "allocate buffer");
 		return -1;
