@@ -155,7 +155,10 @@ sockep_recv(struct sockep *s, void *buf, size_t len, int flags)
 {
 	struct msghdr	 msg;
 	struct iovec	 iov;
-	char		 cbuf[CMSG_SPACE(sizeof(int) * 16) + 64];
+	union {
+		char		 buf[CMSG_SPACE(sizeof(int) * 16) + 64];
+		struct cmsghdr	 align;
+	}		 cbuf;
 	ssize_t		 n;
 
 	if (!s->cmsgs)
@@ -165,8 +168,8 @@ sockep_recv(struct sockep *s, void *buf, size_t len, int flags)
 	iov.iov_len = len;
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof(cbuf);
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
 #ifdef MSG_CMSG_CLOEXEC
 	flags |= MSG_CMSG_CLOEXEC;
 #endif
