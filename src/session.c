@@ -118,7 +118,7 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 	cfg->quit_after_eof_ms[SC_DIR_BA] = SC_NO_TIMEOUT;
 	cfg->idle_after_eof_ms[SC_DIR_BA] = SC_NO_TIMEOUT;
 
-	/* a datagram server with -k: the idle limit is per peer */
+	/* -i, --oob */
 	cfg->interval_ms[SC_DIR_AB] = o->interval_ms;
 	cfg->oob_data = o->oob_data;
 	cfg->oob_len = o->oob_len;
@@ -130,6 +130,7 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 		cfg->end_on_eof[SC_DIR_BA] = true;
 	}
 
+	/* a datagram server with -k: the idle limit is per peer */
 	cfg->idle_ms = o->idle_timeout_ms;
 	if (p->message && !p->accepts && o->mode == SC_MODE_LISTEN &&
 	    o->keep_open && o->handler == SC_HANDLER_STDIO)
