@@ -247,8 +247,6 @@ relay_progress(struct sc_relay *r)
 
 static ssize_t	relay_read(struct sc_relay *, int);
 static bool	relay_can_read(const struct relay_dir *);
-static void	relay_fail(struct sc_relay *, const struct sc_endpoint *,
-		    const char *, int);
 
 /*
  * A rule ends the session: stop reading stdin and deliver what is

@@ -61,8 +61,10 @@ session_init(struct sc_session *s, const struct sc_opts *o,
 		return -1;
 	}
 	s->local.crlf = o->crlf;
-	if (o->crlf)
+	if (o->crlf) {
 		s->local.rsp.ok = false;	/* -C changes what is read */
+		s->local.rmin = 2;	/* a byte, and room to make it two */
+	}
 	if (buf_init(&s->stdin_buf, SC_BUFSIZE) == -1) {
 		error_set(err, SC_EXIT_FAIL, errno, "allocate buffer");
 		return -1;
@@ -116,7 +118,7 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 	cfg->quit_after_eof_ms[SC_DIR_BA] = SC_NO_TIMEOUT;
 	cfg->idle_after_eof_ms[SC_DIR_BA] = SC_NO_TIMEOUT;
 
-	/* a datagram server with -k: the idle limit is per peer */
+	/* -i, --oob */
 	cfg->interval_ms[SC_DIR_AB] = o->interval_ms;
 	cfg->oob_data = o->oob_data;
 	cfg->oob_len = o->oob_len;
@@ -128,6 +130,7 @@ session_relay_cfg(const struct sc_opts *o, const struct sc_endpoint *local,
 		cfg->end_on_eof[SC_DIR_BA] = true;
 	}
 
+	/* a datagram server with -k: the idle limit is per peer */
 	cfg->idle_ms = o->idle_timeout_ms;
 	if (p->message && !p->accepts && o->mode == SC_MODE_LISTEN &&
 	    o->keep_open && o->handler == SC_HANDLER_STDIO)

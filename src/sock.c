@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -597,34 +598,21 @@ sock_inherited_proto(int fd, char *path, size_t size)
 /*
  * Send descriptor fd over the UNIX socket sock with one byte of data
  * (blocking until it goes: sock is usually stdout, not ours to make
- * non-blocking). -1 with errno on failure.
+ * non-blocking), as --send-fd does (anc.c). fd stays open: anc.c sends
+ * and closes a duplicate, so that the caller's sys_close() of fd is the
+ * one that shows in the trace. -1 with errno on failure.
  */
 int
 sock_send_fd(int sock, int fd)
 {
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	union {
-		char		 buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr	 align;
-	}		 cbuf;
-	struct cmsghdr	*c;
+	struct sc_anc	 a;
 	ssize_t		 n;
 
-	memset(&msg, 0, sizeof(msg));
-	memset(&cbuf, 0, sizeof(cbuf));
-	iov.iov_base = (void *)(uintptr_t)"";
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf.buf;
-	msg.msg_controllen = sizeof(cbuf.buf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	n = sys_sendmsg(sock, &msg, 0);
+	anc_init(&a);
+	if ((a.pass_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1)
+		return -1;
+	n = anc_sendmsg(&a, sock, "", 1, 0, NULL, 0);
+	anc_free(&a);		/* closes the duplicate when not sent */
 	return n == 1 ? 0 : -1;
 }
 

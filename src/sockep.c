@@ -63,6 +63,7 @@ struct sockep {
 	uint64_t		 received;	/* stream offset */
 	struct sc_anc		 anc;		/* descriptors, credentials */
 	bool			 cmsgs;		/* receive with recvmsg() */
+	bool			 tcp;		/* can tell what is unacked */
 	unsigned char		 tn_state, tn_cmd;
 };
 
@@ -154,7 +155,10 @@ sockep_recv(struct sockep *s, void *buf, size_t len, int flags)
 {
 	struct msghdr	 msg;
 	struct iovec	 iov;
-	char		 cbuf[CMSG_SPACE(sizeof(int) * 16) + 64];
+	union {
+		char		 buf[CMSG_SPACE(sizeof(int) * 16) + 64];
+		struct cmsghdr	 align;
+	}		 cbuf;
 	ssize_t		 n;
 
 	if (!s->cmsgs)
@@ -164,8 +168,8 @@ sockep_recv(struct sockep *s, void *buf, size_t len, int flags)
 	iov.iov_len = len;
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof(cbuf);
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
 #ifdef MSG_CMSG_CLOEXEC
 	flags |= MSG_CMSG_CLOEXEC;
 #endif
@@ -372,9 +376,16 @@ sockep_errqueue(struct sc_endpoint *ep)
 	sockep_reap((struct sockep *)(void *)ep);
 }
 
+/* What the peer has yet to acknowledge; -1 when not a TCP socket. */
 static int
 sockep_unacked(struct sc_endpoint *ep, size_t *n)
 {
+	struct sockep	*s = (struct sockep *)(void *)ep;
+
+	if (!s->tcp) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	return osdep_unacked(ep->wfd, n);
 }
 
@@ -405,18 +416,6 @@ static const struct sc_endpoint_ops sockep_ops = {
 	.urgent = sockep_urgent,
 	.send_urgent = sockep_send_urgent,
 	.errqueue = sockep_errqueue,
-	.spliced = sockep_spliced,
-};
-
-static const struct sc_endpoint_ops sockep_tcp_ops = {
-	.read = sockep_read,
-	.write = sockep_write,
-	.flush = sockep_flush,
-	.shutdown_wr = sockep_shutdown_wr,
-	.close = sockep_close,
-	.urgent = sockep_urgent,
-	.send_urgent = sockep_send_urgent,
-	.errqueue = sockep_errqueue,
 	.unacked = sockep_unacked,
 	.spliced = sockep_spliced,
 };
@@ -436,7 +435,8 @@ endpoint_socket(int fd, const char *label, bool tcp)
 		return NULL;
 	}
 	anc_init(&s->anc);
-	s->ep.ops = tcp ? &sockep_tcp_ops : &sockep_ops;
+	s->ep.ops = &sockep_ops;
+	s->tcp = tcp;
 	s->ep.rfd = s->ep.wfd = fd;
 	s->ep.rsock = s->ep.wsock = true;
 	/* until an option needs the bytes */

@@ -26,12 +26,19 @@
 /* How often --progress redraws its line. */
 #define PROGRESS_MS	250
 
+/* A session log: its descriptor, and the option and file for errors. */
+struct tap_log {
+	int		 fd;		/* -1: none */
+	const char	*opt;
+	const char	*file;
+};
+
 struct sc_taps {
 	struct sc_loop	*loop;
 	FILE		*hex;		/* --hex-dump */
-	int		 out_both;	/* -o */
-	int		 out_recv;	/* --output-received */
-	int		 out_sent;	/* --output-sent */
+	struct tap_log	 out_both;	/* -o */
+	struct tap_log	 out_recv;	/* --output-received */
+	struct tap_log	 out_sent;	/* --output-sent */
 	bool		 stats;
 	bool		 progress;
 	uint64_t	 bytes[2];	/* SC_TAP_SENT, SC_TAP_RECEIVED */
@@ -76,7 +83,10 @@ taps_new(struct sc_loop *loop, const struct sc_opts *o, struct sc_error *err)
 		return NULL;
 	}
 	t->loop = loop;
-	t->out_both = t->out_recv = t->out_sent = -1;
+	t->out_both = (struct tap_log){ -1, "-o", o->output };
+	t->out_recv = (struct tap_log){ -1, "--output-received",
+	    o->output_recv };
+	t->out_sent = (struct tap_log){ -1, "--output-sent", o->output_sent };
 	t->stats = o->stats;
 	t->t0_ms = loop_now_ms(loop);
 	t->total = -1;
@@ -88,12 +98,12 @@ taps_new(struct sc_loop *loop, const struct sc_opts *o, struct sc_error *err)
 		    (t->hex = fdopen(fd, "a")) == NULL)
 			goto fail;
 	}
-	if (tap_open("-o", o->output, o->append_output, &t->out_both,
-	    err) == -1 ||
-	    tap_open("--output-received", o->output_recv, o->append_output,
-	    &t->out_recv, err) == -1 ||
-	    tap_open("--output-sent", o->output_sent, o->append_output,
-	    &t->out_sent, err) == -1)
+	if (tap_open(t->out_both.opt, t->out_both.file, o->append_output,
+	    &t->out_both.fd, err) == -1 ||
+	    tap_open(t->out_recv.opt, t->out_recv.file, o->append_output,
+	    &t->out_recv.fd, err) == -1 ||
+	    tap_open(t->out_sent.opt, t->out_sent.file, o->append_output,
+	    &t->out_sent.fd, err) == -1)
 		goto fail;
 	t->progress = o->progress == SC_PROGRESS_ALWAYS ||
 	    (o->progress == SC_PROGRESS_AUTO && isatty(STDERR_FILENO));
@@ -107,20 +117,26 @@ fail:
 	return NULL;
 }
 
-/* Write all of buf to an output file; a failure is said once. */
+/*
+ * Write all of buf to a session log. A failure is said once, naming the
+ * option and the file as an open error does; the logs stop, the session
+ * goes on.
+ */
 static void
-tap_write(struct sc_taps *t, int fd, const void *buf, size_t len)
+tap_write(struct sc_taps *t, const struct tap_log *l, const void *buf,
+    size_t len)
 {
 	const char	*p = buf;
 	ssize_t		 n;
 	struct sc_error	 e;
 
-	while (fd != -1 && len > 0 && !t->failed) {
-		if ((n = write(fd, p, len)) == -1) {
+	while (l->fd != -1 && len > 0 && !t->failed) {
+		if ((n = write(l->fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
 			t->failed = true;
-			error_set(&e, SC_EXIT_FAIL, errno, "write session log");
+			error_set(&e, SC_EXIT_FAIL, errno, "%s %s", l->opt,
+			    l->file);
 			log_warn_error(&e);
 			return;
 		}
@@ -163,8 +179,8 @@ hexdump_write(FILE *fp, const unsigned char *buf, size_t len,
 bool
 taps_need_bytes(const struct sc_taps *t)
 {
-	return t != NULL && (t->hex != NULL || t->out_both != -1 ||
-	    t->out_recv != -1 || t->out_sent != -1);
+	return t != NULL && (t->hex != NULL || t->out_both.fd != -1 ||
+	    t->out_recv.fd != -1 || t->out_sent.fd != -1);
 }
 
 /*
@@ -200,8 +216,8 @@ taps_data(struct sc_taps *t, int dir, unsigned long id, uint64_t off,
 		hexdump_write(t->hex, buf, len, off);
 		(void)fflush(t->hex);
 	}
-	tap_write(t, t->out_both, buf, len);
-	tap_write(t, dir == SC_TAP_SENT ? t->out_sent : t->out_recv, buf,
+	tap_write(t, &t->out_both, buf, len);
+	tap_write(t, dir == SC_TAP_SENT ? &t->out_sent : &t->out_recv, buf,
 	    len);
 }
 
@@ -308,11 +324,11 @@ taps_free(struct sc_taps *t)
 		taps_stats(t);
 	if (t->hex != NULL && t->hex != stderr)
 		(void)fclose(t->hex);
-	if (t->out_both != -1)
-		(void)close(t->out_both);
-	if (t->out_recv != -1)
-		(void)close(t->out_recv);
-	if (t->out_sent != -1)
-		(void)close(t->out_sent);
+	if (t->out_both.fd != -1)
+		(void)close(t->out_both.fd);
+	if (t->out_recv.fd != -1)
+		(void)close(t->out_recv.fd);
+	if (t->out_sent.fd != -1)
+		(void)close(t->out_sent.fd);
 	free(t);
 }

@@ -883,6 +883,29 @@ EOF
 	[[ $stderr == "sockcat: -F: stdout is not a UNIX socket" ]]
 }
 
+@test "-F --trace: the pass is one sendmsg on stdout, then the socket's traced close" {
+	start_server srv -l 127.0.0.1 0
+	run -0 peer python3 - "$SOCKCAT" "$SRV_PORT" "$D/tr" <<'EOF'
+import socket, subprocess, sys
+a, b = socket.socketpair()
+with open(sys.argv[3], "wb") as tr:
+    r = subprocess.run(["timeout", "10", sys.argv[1], "-F", "--trace",
+                        "127.0.0.1", sys.argv[2]], stdout=a.fileno(),
+                       stdin=subprocess.DEVNULL, stderr=tr)
+assert r.returncode == 0, r.returncode
+data, anc, _, _ = b.recvmsg(16, socket.CMSG_SPACE(4 * 4))
+assert data == b"\0" and len(anc) == 1, (data, anc)
+socket.socket(fileno=int.from_bytes(anc[0][2][:4], sys.byteorder)).close()
+EOF
+	server_done
+	# the socket made is the one passed and closed, with nothing after
+	fd=$(sed -n 's/^[0-9.]* socket(AF_INET, SOCK_STREAM.*) = \([0-9]*\)$/\1/p' "$D/tr")
+	[[ -n $fd ]]
+	run -0 sed -n '/ sendmsg(/,$s/^[0-9.]* //p' "$D/tr"
+	assert_output "sendmsg(1, 1, MSG_NOSIGNAL) = 1
+close($fd) = 0"
+}
+
 # --- 8. bash completion ----------------------------------------------------------
 
 # complete WORD... : what the bash completion offers for the last WORD of

@@ -413,3 +413,21 @@ sc_multi() {
 	sed -E 's/\[tcp\/[^]]*\]/[tcp\/*]/' <<<"$stderr" | diff -u "$D/want" -
 	cmp "$D/req" "$D/multi.port.got"
 }
+
+@test "-o to a full disk: the failed write is said once, naming -o and the file; every byte still relayed, exit 0" {
+	[[ -w /dev/full ]] || skip "no /dev/full"
+	local d=$BATS_TEST_TMPDIR
+	make_payload "$d/up" $((1024 * 1024))
+	make_payload "$d/down" $((1024 * 1024))
+	peer_listen peer send:"$d/down" recv-all:"$d/peer.in" close
+	run -0 --separate-stderr io "$d/up" "$d/out" \
+		sc -o /dev/full --output-sent "$d/sent" 127.0.0.1 "$PEER_PORT"
+	[[ $stderr == "sockcat: -o /dev/full: No space left on device" ]]
+	wait_exit "$PEER_PID"
+	((WAIT_STATUS == 0))
+	cmp "$d/up" "$d/peer.in"
+	cmp "$d/down" "$d/out"
+	# the logs stop together: -o failed on the first chunk, before
+	# --output-sent had any
+	[[ -e $d/sent && ! -s $d/sent ]]
+}
