@@ -460,7 +460,8 @@ EOF
 	grep -qx 'Option SOL_SOCKET SO_RCVLOWAT: the kernel has 1048576' "$D/srv.err"
 	local rb
 	rb=$(sed -En 's/^Option SOL_SOCKET SO_RCVBUF: the kernel has ([0-9]+)$/\1/p' "$D/srv.err")
-	[[ -n $rb ]] && ((rb >= 2 * 1048576))
+	[[ -n $rb ]] || fail "no SO_RCVBUF read-back: $(cat "$D/srv.err")"
+	((rb >= 2 * 1048576))
 	# Whole records of 1 MiB, however the kernel woke the reader.
 	run -0 len32_check "$D/srv.out" "$D/in" 1048576 1048576 1048576 5
 }
@@ -542,7 +543,9 @@ has_flags() {
 	server_done
 	flags=$(send_flags_of "$D/trace")
 	has_flags "$flags" MSG_DONTROUTE MSG_DONTWAIT MSG_NOSIGNAL
-	! has_flags "$flags" MSG_MORE
+	if has_flags "$flags" MSG_MORE; then
+		fail "--send-flags 0x4 sent MSG_MORE: $flags"
+	fi
 	# Without flags, neither is there: the bytes are spliced where
 	# splice(2) is built in (no send at all), else sent with the defaults.
 	restart_server -l 127.0.0.1 0
@@ -657,13 +660,13 @@ has_flags() {
 	cmp "$D/in" "$D/srv.out"
 	grep -qx 'Send flags: MSG_DONTROUTE|MSG_MORE (with MSG_DONTWAIT|MSG_NOSIGNAL)' "$D/cli.err"
 	grep -qx 'Receive flags: MSG_CMSG_CLOEXEC (with MSG_DONTWAIT)' "$D/srv.err"
-	! grep -q 'Receive flags' "$D/cli.err"
-	! grep -q 'Send flags' "$D/srv.err"
+	run -1 grep -q 'Receive flags' "$D/cli.err"
+	run -1 grep -q 'Send flags' "$D/srv.err"
 	# Without any, no such line at all.
 	restart_server -l -vv 127.0.0.1 0
 	run -0 sc_io "$D/in" "$D/cli.out" "$D/cli.err" -vv 127.0.0.1 "$SRV_PORT"
 	server_done
-	! grep -q 'flags:' "$D/cli.err" "$D/srv.err"
+	run -1 grep -q 'flags:' "$D/cli.err" "$D/srv.err"
 	sockdir
 	start_server srv -l -vv --recv-creds -U "$SOCKDIR/s"
 	run -0 sc_io "$D/in" "$D/cli.out" "$D/cli.err" --send-creds -U "$SOCKDIR/s"

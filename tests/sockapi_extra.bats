@@ -289,11 +289,13 @@ EOF
 	local q c d f l
 	c=$(grep -n ' connect(' "$D/ct" | head -n 1 | cut -d: -f1)
 	q=$(grep -n 'setsockopt([0-9]*, IPPROTO_TCP, TCP_QUICKACK, 1) = 0' "$D/ct" | cut -d: -f1)
-	[[ -n $c && -n $q ]] && ((q > c))
+	[[ -n $c && -n $q ]] || fail "no connect or TCP_QUICKACK in the trace: $(cat "$D/ct")"
+	((q > c))
 	d=$(grep -n 'setsockopt([0-9]*, IPPROTO_TCP, TCP_DEFER_ACCEPT, 2) = 0' "$D/lt" | cut -d: -f1)
 	f=$(grep -n 'setsockopt([0-9]*, IPPROTO_TCP, TCP_FASTOPEN, 16) = 0' "$D/lt" | cut -d: -f1)
 	l=$(grep -n ' listen(' "$D/lt" | cut -d: -f1)
-	[[ -n $d && -n $f && -n $l ]] && ((d < l && f < l))
+	[[ -n $d && -n $f && -n $l ]] || fail "trace: $(cat "$D/lt")"
+	((d < l && f < l))
 }
 
 @test "--reuseport: a second listener on the same port binds only when both ask" {

@@ -378,14 +378,14 @@ EOF
 	start_server srv -l -d 127.0.0.1 0
 	run -1 --separate-stderr sc --trace="$D/t1" --congestion nosuchalgo 127.0.0.1 "$SRV_PORT" </dev/null
 	[[ $stderr == "sockcat: setsockopt TCP_CONGESTION nosuchalgo: No such file or directory" ]]
-	! grep -q 'connect(' "$D/t1"
+	run -1 grep -q 'connect(' "$D/t1"
 	run -1 --separate-stderr sc --trace="$D/t2" --sockopt IPPROTO_TCP:TCP_CONGESTION=nosuchalgo 127.0.0.1 "$SRV_PORT" </dev/null
 	[[ $stderr == "sockcat: setsockopt IPPROTO_TCP:TCP_CONGESTION=nosuchalgo: No such file or directory" ]]
-	! grep -q 'connect(' "$D/t2"
+	run -1 grep -q 'connect(' "$D/t2"
 	run -1 --separate-stderr sc --bind-device nosuchif0 127.0.0.1 "$SRV_PORT" </dev/null
 	[[ $stderr == "sockcat: setsockopt SO_BINDTODEVICE nosuchif0: No such device" ]]
 	# Nobody came to the listener.
-	run ss -tnH state established "( dport = :$SRV_PORT )"
+	run -0 ss -tnH state established "( dport = :$SRV_PORT )"
 	[[ -z $output ]]
 	# The same on a listener (the message may name the socket too): no
 	# "Listening on" line, one error line.
