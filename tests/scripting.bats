@@ -278,12 +278,7 @@ else:
               bytes([IAC, SB, 24, 0]) + b"VT" + bytes([IAC, IAC]) + b"1" +
               bytes([IAC, SE]) + b"d" + bytes([IAC, DONT, 7, IAC, WONT, 8]) + b"e")
 c.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    got += b
+got = b"".join(iter(lambda: c.recv(65536), b""))
 open(sys.argv[3], "wb").write(got)
 c.close()
 '
@@ -479,12 +474,7 @@ c.close()
 c, _ = s.accept()
 c.settimeout(20)
 c.sendall(b"from2\n")
-rest = b""
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    rest += b
+rest = b"".join(iter(lambda: c.recv(65536), b""))
 open(sys.argv[2], "wb").write(got + b"|" + rest)
 c.close()
 '

@@ -725,12 +725,7 @@ import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 s.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    d = s.recv(100)
-    if not d:
-        break
-    got += d
+got = b"".join(iter(lambda: s.recv(100), b""))
 print(os.getpid())
 print(got.decode().strip())
 EOF

@@ -456,12 +456,7 @@ s.sendall(b"hello")
 s.send(b"X", socket.MSG_OOB)
 s.sendall(b"world")
 s.shutdown(socket.SHUT_WR)
-data = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    data += d
+data = b"".join(iter(lambda: s.recv(65536), b""))
 sys.stdout.write(data.decode())
 EOF
 }

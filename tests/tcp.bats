@@ -331,12 +331,7 @@ if acceptor:
     s.settimeout(20)
     c, _ = s.accept()
     c.settimeout(20)
-    got = b""
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        got += b
+    got = b"".join(iter(lambda: c.recv(65536), b""))
     with open(pf + ".got", "wb") as f:
         f.write(got)
     c.sendall(b"reply from %s\n" % addr.encode())
