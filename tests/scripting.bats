@@ -11,17 +11,6 @@ setup() {
 
 # --- local helpers ----------------------------------------------------------
 
-# bg_sc NAME IN ARGS... : sockcat ARGS in the background, stdin from IN,
-# output in $D/NAME.out and $D/NAME.err; sets BG_PID (tracked).
-bg_sc() {
-	local name=$1 in=$2
-	shift 2
-	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" "$@" \
-		<"$in" >"$D/$name.out" 2>"$D/$name.err" 3>&- &
-	BG_PID=$!
-	track "$BG_PID"
-}
-
 # py_bg NAME SCRIPT ARGS... : python3 -c SCRIPT ARGS as a background peer.
 py_bg() {
 	local name=$1 script=$2
