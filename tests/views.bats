@@ -282,41 +282,14 @@ check_progress() {
 	[ "$stderr" = "sockcat: --hex-dump /nonexistent/x: No such file or directory" ]
 }
 
-# TELNET_PEER_PY PORTFILE RAW RECORD : listens on 127.0.0.1 port 0, sends
-# the file RAW (telnet commands and text), half-closes, and records what
-# it receives until EOF.
-TELNET_PEER_PY='
-import os, socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(1)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write("%d\n" % s.getsockname()[1])
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-s.settimeout(20)
-c, _ = s.accept()
-c.settimeout(20)
-c.sendall(open(sys.argv[2], "rb").read())
-c.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    got += b
-open(sys.argv[3], "wb").write(got)
-'
-
 @test "-t: the telnet answers sockcat sends are in --hex-dump, --output-sent, -o and --stats" {
 	# IAC DO 1, IAC WILL 3, "hi": answered IAC WONT 1, IAC DONT 3
 	printf '\377\375\001\377\373\003hi' >"$D/raw"
-	rm -f "$D/tel.port"
-	peer_bg tel python3 -c "$TELNET_PEER_PY" "$D/tel.port" "$D/raw" "$D/tel.rec"
-	wait_exists "$D/tel.port"
+	peer_listen tel send:"$D/raw" shut-wr recv-all:"$D/tel.rec"
 	feeder_start "$D/fifo"
 	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" -t --stats --hex-dump="$D/dump" \
 		--output-sent "$D/sent" --output-received "$D/received" -o "$D/log" \
-		127.0.0.1 "$(cat "$D/tel.port")" <"$D/fifo" >"$D/cli.out" 2>"$D/cli.err" 3>&- &
+		127.0.0.1 "$PEER_PORT" <"$D/fifo" >"$D/cli.out" 2>"$D/cli.err" 3>&- &
 	local cli=$!
 	track "$cli"
 	wait_until 10 has_size "$D/cli.out" 2
@@ -324,6 +297,7 @@ open(sys.argv[3], "wb").write(got)
 	wait_exit "$cli"
 	[ "$WAIT_STATUS" -eq 0 ]
 	wait_exit "$PEER_PID"
+	[ "$WAIT_STATUS" -eq 0 ]
 	[ "$(cat "$D/cli.out")" = hi ]
 	printf '\377\374\001\377\376\003' | cmp - "$D/tel.rec"
 	# what went over the socket: the raw bytes received, the answers sent
