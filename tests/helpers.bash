@@ -108,6 +108,13 @@ wait_exit() {
 	wait "$1" || WAIT_STATUS=$?
 }
 
+# wait_ok PID [SECONDS] : wait_exit PID, which must have ended with
+# status 0.
+wait_ok() {
+	wait_exit "$@" || return 1
+	((WAIT_STATUS == 0)) || { echo "pid $1 exited with status $WAIT_STATUS"; return 1; }
+}
+
 # start_server NAME ARGS... : run "sockcat -v ARGS" in the background with
 # stdin from $SRV_IN (default /dev/null), stdout in $BATS_TEST_TMPDIR/NAME.out
 # and stderr in NAME.err. Waits for the "Listening on" (or "Bound on")

@@ -153,7 +153,7 @@ hold_ports() {
 	peer_listen peer recv-all:"$D/peer.in" sendstr:$'x\ny\r\n' close
 	printf 'a\nb\r\nc\n\nd\r\r\ne\rf' >"$D/in"
 	run -0 io "$D/in" "$D/out" sc -C 127.0.0.1 "$PEER_PORT"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	printf 'a\r\nb\r\nc\r\n\r\nd\r\r\ne\rf' | cmp - "$D/peer.in"
 	printf 'x\ny\r\n' | cmp - "$D/out"
 }
@@ -175,7 +175,7 @@ hold_ports() {
 	feed_eof
 	wait_exit "$BG_PID"
 	[ "$WAIT_STATUS" -eq 0 ]
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	printf 'abc\r\ndef\r\nghi\r\n\r' | cmp - "$D/rec.data"
 	[ ! -s "$D/cli.err" ]
 }
@@ -202,7 +202,7 @@ EOF
 	rm -f "$D/peer.in"
 	peer_listen peer recv-all:"$D/peer.in" close
 	run -0 sc -C 127.0.0.1 "$PEER_PORT" <"$D/in"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/want" "$D/peer.in"
 }
 
@@ -212,7 +212,7 @@ EOF
 	record_peer
 	printf 'one\ntwo\nthree\n' >"$D/in"
 	run -0 sc -i 200ms 127.0.0.1 "$PEER_PORT" <"$D/in"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/in" "$D/rec.data"
 	run cat "$D/rec.log"
 	[ "${#lines[@]}" -eq 3 ] || fail "arrivals: $output"
@@ -225,7 +225,7 @@ EOF
 	record_peer
 	printf 'a\nb\n' >"$D/in"
 	run -0 sc --delay 200ms 127.0.0.1 "$PEER_PORT" <"$D/in"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/in" "$D/rec.data"
 	[ "$(wc -l <"$D/rec.log")" -eq 2 ]
 	awk 'NR > 1 && $1 - t < 0.150 { bad = 1 } { t = $1 } END { exit bad }' "$D/rec.log"
@@ -314,7 +314,7 @@ telnet_session() {
 	printf '\377\375\001hi\377\377' >"$D/tel"
 	peer_listen peer send:"$D/tel" shut-wr recv-all:"$D/peer.in" close
 	run -0 io /dev/null "$D/out" sc 127.0.0.1 "$PEER_PORT"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/tel" "$D/out"
 	[ ! -s "$D/peer.in" ]
 }
@@ -354,7 +354,7 @@ telnet_session() {
 	[ "$SRV_PORT" -eq "$port" ]
 	wait_exit "$BG_PID"
 	[ "$WAIT_STATUS" -eq 0 ] || fail "client exit $WAIT_STATUS: $(cat "$D/cli.err")"
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	cmp "$D/up" "$D/srv.out"
 	grep -qFx "$(closed_line "$port")" "$D/cli.err"
 	[ "$(tail -n 1 "$D/cli.err")" = "$(open_line "$port")" ]

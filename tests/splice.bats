@@ -480,7 +480,7 @@ EOF
 	pipe_server srv -l 127.0.0.1 0
 	run -0 --separate-stderr pipe_client "$D/up" /dev/null --stats \
 		--trace="$D/cli.tr" 127.0.0.1 "$SRV_PORT"
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	cmp "$D/up" "$D/srv.out"
 	spliced "$D/cli.tr" stdin '[0-9]+'
 	local stats

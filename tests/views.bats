@@ -350,7 +350,7 @@ check_progress() {
 		run -0 sc --append-output -o "$D/log" --output-sent "$D/sent" \
 			--output-received "$D/received" --hex-dump="$D/dump" \
 			127.0.0.1 "$PEER_PORT" <"$D/up$run_no"
-		wait_exit "$PEER_PID"
+		wait_ok "$PEER_PID"
 	done
 	printf 'first run\nanswer 1;second run\nanswer 2;' >"$D/want.log"
 	cmp "$D/want.log" "$D/log"
@@ -367,7 +367,7 @@ check_progress() {
 	rm -f "$D/peer.in"
 	peer_listen peer recv-all:"$D/peer.in" sendstr:"answer 3;" close
 	run -0 sc -o "$D/log" --output-sent "$D/sent" 127.0.0.1 "$PEER_PORT" <"$D/up1"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	printf 'first run\nanswer 3;' >"$D/want.log"
 	cmp "$D/want.log" "$D/log"
 	cmp "$D/up1" "$D/sent"
@@ -485,7 +485,7 @@ STATS_RE='^Stats: sent ([0-9]+) bytes in ([0-9]+) chunks, received ([0-9]+) byte
 		"timeout -k 2 $SC_TIMEOUT '$SOCKCAT' --progress 127.0.0.1 $PEER_PORT <'$D/big' >'$D/got'" \
 		/dev/null </dev/null >"$D/tty" || st=$?
 	[ "$st" -eq 0 ] || fail "script/sockcat exit $st: $(cat -v "$D/tty")"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/big" "$D/slow.rec"
 	[ "$(cat "$D/got")" = 'done' ]
 	check_progress "$D/tty"
@@ -499,13 +499,13 @@ STATS_RE='^Stats: sent ([0-9]+) bytes in ([0-9]+) chunks, received ([0-9]+) byte
 	make_payload "$D/big" $((3 * 1024 * 1024))
 	slow_peer
 	run -0 --separate-stderr sc --progress 127.0.0.1 "$PEER_PORT" <"$D/big"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/big" "$D/slow.rec"
 	[ "$output" = 'done' ]
 	[ -z "$stderr" ]
 	slow_peer
 	run -0 --separate-stderr sc --progress=auto 127.0.0.1 "$PEER_PORT" <"$D/big"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	[ -z "$stderr" ]
 }
 
@@ -513,7 +513,7 @@ STATS_RE='^Stats: sent ([0-9]+) bytes in ([0-9]+) chunks, received ([0-9]+) byte
 	make_payload "$D/big" $((3 * 1024 * 1024))
 	slow_peer
 	sc --progress=always 127.0.0.1 "$PEER_PORT" <"$D/big" >"$D/got" 2>"$D/err"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/big" "$D/slow.rec"
 	[ "$(cat "$D/got")" = 'done' ]
 	check_progress "$D/err"
