@@ -154,7 +154,7 @@ unix_v_lines() {
 	# SO_PEERCRED: the listener's own pid, uid and gid
 	[[ ${stderr_lines[1]} == "Peer credentials: pid $spid, uid $(id -u), gid $(id -g)" ]] ||
 		return 1
-	wait_exit "$SRV_PID" && ((WAIT_STATUS == 0)) || return 1
+	wait_ok "$SRV_PID" || return 1
 	printf '%s\n' "Listening on $p" "Connection received on $p" |
 		diff -u - <(head -n 2 "$BATS_TEST_TMPDIR/srv.err") || return 1
 	grep -Eqx "Peer credentials: pid [0-9]+, uid $(id -u), gid $(id -g)" \
@@ -177,11 +177,7 @@ echo_clients() {
 		track "$!"
 	done
 	for ((i = 1; i <= n; i++)); do
-		wait_exit "${pids[i - 1]}" || return 1
-		((WAIT_STATUS == 0)) || {
-			echo "client $i: exit $WAIT_STATUS: $(cat "$d/cli$i.err")"
-			return 1
-		}
+		wait_ok "${pids[i - 1]}" || { cat "$d/cli$i.err"; return 1; }
 	done
 	for ((i = 1; i <= n; i++)); do
 		cmp "$d/in$i" "$d/out$i" || return 1
