@@ -8,148 +8,14 @@
 # replies, --echo and --forward-unix over UNIX message sockets, UDP socket
 # activation. (Two multicast groups: mcast.bats.)
 #
-# Independent peers are a small scripted python program written by setup()
-# (dgpeer.py below), which records what it receives, so messages can be
-# counted and compared exactly.
+# Independent peers are a small scripted python program
+# (tests/fixtures/dgpeer.py), which records what it receives, so messages
+# can be counted and compared exactly.
 
 load helpers
 
 setup() {
 	D=$BATS_TEST_TMPDIR
-	PEER=$D/dgpeer.py
-	cat >"$PEER" <<'EOF'
-"""A scripted message-socket peer for dgram_extra.bats.
-
-  dgpeer.py [--udp ADDR | --dgram PATH | --seqpacket PATH] [--to DEST]
-            [--portfile FILE] ACTIONS...
-
---udp binds ADDR port 0 (the port goes to --portfile); --dgram binds the
-UNIX datagram socket to PATH (unbound when PATH is "-"); --seqpacket
-connects to PATH. --to names where send actions go: "HOST:PORT" for UDP,
-a path otherwise. It writes its pid to FILE.pid when --portfile is given.
-Actions, in order:
-
-  send:TEXT        send TEXT as one message
-  sendfile:FILE    send FILE's bytes as one message
-  sendfd:FILE:TEXT send TEXT with a descriptor of FILE (SCM_RIGHTS) and
-                   our credentials (SCM_CREDENTIALS)
-  sndbuf:N         SO_SNDBUFFORCE N (root), so long datagrams can go
-  recv:FILE        receive one message: append its bytes to FILE and its
-                   length, as a line, to FILE.len; remember its sender
-  reply:TEXT       send TEXT to the sender of the last message received
-  drain:FILE       without waiting, record each queued message's length
-  wait:FILE        wait until FILE exists
-  waitsize:FILE:N  wait until FILE holds at least N bytes
-  mark:FILE        create FILE
-  pause:SECONDS    sleep: spacing between sends, never synchronisation
-
-Every wait is bounded by --deadline; the peer exits 3 when one expires.
-"""
-import argparse, array, os, socket, struct, sys, time
-
-p = argparse.ArgumentParser()
-g = p.add_mutually_exclusive_group(required=True)
-g.add_argument("--udp")
-g.add_argument("--dgram")
-g.add_argument("--seqpacket")
-p.add_argument("--to")
-p.add_argument("--portfile")
-p.add_argument("--deadline", type=float, default=20.0)
-p.add_argument("actions", nargs="*")
-a = p.parse_args()
-
-if a.udp:
-    s = socket.socket(socket.AF_INET6 if ":" in a.udp else socket.AF_INET,
-                      socket.SOCK_DGRAM)
-    s.bind((a.udp, 0))
-    dest = ((a.to.rpartition(":")[0], int(a.to.rpartition(":")[2]))
-            if a.to else None)
-elif a.dgram:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    if a.dgram != "-":
-        s.bind(a.dgram)
-    dest = a.to
-else:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.connect(a.seqpacket)
-    dest = None
-s.settimeout(a.deadline)
-if a.portfile:
-    with open(a.portfile + ".pid", "w") as f:
-        f.write("%d\n" % os.getpid())
-    with open(a.portfile + ".tmp", "w") as f:
-        f.write("%d\n" % (s.getsockname()[1] if a.udp else 0))
-    os.rename(a.portfile + ".tmp", a.portfile)
-last = None
-
-def die(msg):
-    sys.stderr.write("dgpeer: %s\n" % msg)
-    sys.exit(3)
-
-def send(data, anc=()):
-    if dest is None and last is None:
-        s.sendmsg([data], list(anc))
-    else:
-        s.sendmsg([data], list(anc), 0, dest if dest is not None else last)
-
-for act in a.actions:
-    kind, _, arg = act.partition(":")
-    if kind == "send":
-        send(arg.encode())
-    elif kind == "sendfile":
-        with open(arg, "rb") as f:
-            send(f.read())
-    elif kind == "sendfd":
-        path, _, text = arg.partition(":")
-        fd = os.open(path, os.O_RDONLY)
-        cred = struct.pack("iII", os.getpid(), os.getuid(), os.getgid())
-        send(text.encode(), [
-            (socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd])),
-            (socket.SOL_SOCKET, socket.SCM_CREDENTIALS, cred)])
-        os.close(fd)
-    elif kind == "sndbuf":
-        s.setsockopt(socket.SOL_SOCKET, 32, int(arg))  # SO_SNDBUFFORCE
-    elif kind == "recv":
-        try:
-            data, last = s.recvfrom(1 << 20)
-        except socket.timeout:
-            die("recv: nothing within the deadline")
-        with open(arg, "ab") as f:
-            f.write(data)
-        with open(arg + ".len", "a") as f:
-            f.write("%d\n" % len(data))
-    elif kind == "reply":
-        s.sendto(arg.encode(), last)
-    elif kind == "drain":
-        s.setblocking(False)
-        with open(arg, "a") as f:
-            while True:
-                try:
-                    f.write("%d\n" % len(s.recv(1 << 20)))
-                except BlockingIOError:
-                    break
-        s.settimeout(a.deadline)
-    elif kind == "wait":
-        end = time.monotonic() + a.deadline
-        while not os.path.exists(arg):
-            if time.monotonic() > end:
-                die("wait: %s never appeared" % arg)
-            time.sleep(0.01)
-    elif kind == "waitsize":
-        path, _, n = arg.rpartition(":")
-        end = time.monotonic() + a.deadline
-        while not (os.path.exists(path) and
-                   os.path.getsize(path) >= int(n)):
-            if time.monotonic() > end:
-                die("waitsize: %s never had %s bytes" % (path, n))
-            time.sleep(0.01)
-    elif kind == "mark":
-        open(arg, "w").close()
-    elif kind == "pause":
-        time.sleep(float(arg))
-    else:
-        die("unknown action %r" % act)
-EOF
 	# a receiver of descriptors and credentials (SCM_RIGHTS, SO_PASSCRED)
 	RX=$D/ancrx.py
 	cat >"$RX" <<'EOF'
@@ -216,7 +82,7 @@ server() {
 dgpeer() {
 	local name=$1
 	shift
-	bg "$name" /dev/null python3 "$PEER" --portfile "$D/$name.port" "$@"
+	bg "$name" /dev/null python3 "$SC_FIXTURES/dgpeer.py" --portfile "$D/$name.port" "$@"
 	PEER_PID=$BG_PID
 	wait_exists "$D/$name.port"
 	PEER_PORT=$(cat "$D/$name.port")
@@ -229,20 +95,10 @@ peer_ok() {
 	((WAIT_STATUS == 0)) || fail "peer exited $WAIT_STATUS"
 }
 
-# count_re FILE REGEX : how many lines of FILE match the extended REGEX.
-count_re() {
-	grep -Ec -- "$2" "$1" || true
-}
-
 # line_of N CHAR : a line of N times CHAR, then a newline.
 line_of() {
 	head -c "$1" /dev/zero | tr '\0' "$2"
 	printf '\n'
-}
-
-# be32 N : N as 4 bytes, big-endian.
-be32() {
-	python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack(">I", int(sys.argv[1])))' "$1"
 }
 
 # --- messages too long --------------------------------------------------------

@@ -164,7 +164,7 @@ setup() {
 	start_peer sendstr:hello shut-wr mark:"$D/peer-shut" "recv-all:$D/got"
 	run -0 --separate-stderr sc -vv -d -n 127.0.0.1 "$PEER_PORT" <"$D/in"
 	[ "$output" = "hello" ]
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	[ ! -s "$D/got" ]
 	[[ $stderr != *"EOF on stdin"* ]]
 }

@@ -7,124 +7,15 @@
 
 load helpers
 
-# write_cli : a scripted python client in $CLI. It connects (HOST PORT, or
-# --unix PATH), then runs its actions in order:
-#   info:FILE        write "PID UID GID LOCALPORT" of this client to FILE
-#   send:FILE        send the contents of FILE
-#   sendstr:TEXT     send TEXT
-#   shut-wr          shutdown(SHUT_WR)
-#   recv:N:FILE      read exactly N bytes (fewer at EOF), append them to FILE
-#   recv-all:FILE    read until EOF into FILE; "EOF" or the error name
-#                    (ECONNRESET...) goes to FILE.end
-#   flood:FILE       send random data (up to 256 MiB) in a thread while
-#                    reading until EOF into FILE; FILE.end gets how the
-#                    receiving ended, FILE.send how sending ended ("done",
-#                    or the error name: EPIPE, ECONNRESET)
-#   mark:FILE        create FILE
-#   wait:FILE        wait until FILE exists
-# Every wait is bounded (20 s); the client then exits 3.
-write_cli() {
-	CLI=$BATS_TEST_TMPDIR/cli.py
-	cat >"$CLI" <<'EOF'
-import errno, os, socket, sys, threading, time
-
-DEADLINE = 20.0
-args = sys.argv[1:]
-if args[0] == "--unix":
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    conn.settimeout(DEADLINE)
-    conn.connect(args[1])
-else:
-    conn = socket.create_connection((args[0], int(args[1])), timeout=DEADLINE)
-acts = args[2:]
-
-
-def ename(e):
-    return errno.errorcode.get(e.errno, str(e.errno)) if e.errno else type(e).__name__
-
-
-def recv_all(path):
-    end = "EOF"
-    with open(path, "wb") as f:
-        try:
-            while True:
-                b = conn.recv(65536)
-                if not b:
-                    break
-                f.write(b)
-        except OSError as e:
-            end = ename(e)
-    with open(path + ".end", "w") as f:
-        f.write(end + "\n")
-
-
-def flood(path):
-    res = {}
-
-    def sender():
-        chunk = os.urandom(65536)
-        try:
-            for _ in range(4096):
-                conn.sendall(chunk)
-            res["send"] = "done"
-        except OSError as e:
-            res["send"] = ename(e)
-
-    t = threading.Thread(target=sender, daemon=True)
-    t.start()
-    recv_all(path)
-    t.join(DEADLINE)
-    with open(path + ".send", "w") as f:
-        f.write(res.get("send", "still-sending") + "\n")
-
-
-try:
-    for act in acts:
-        name, _, arg = act.partition(":")
-        if name == "info":
-            with open(arg, "w") as f:
-                f.write("%d %d %d %s\n" % (os.getpid(), os.getuid(), os.getgid(),
-                                           conn.getsockname()[1] if conn.family != socket.AF_UNIX else "-"))
-        elif name == "send":
-            with open(arg, "rb") as f:
-                conn.sendall(f.read())
-        elif name == "sendstr":
-            conn.sendall(arg.encode())
-        elif name == "shut-wr":
-            conn.shutdown(socket.SHUT_WR)
-        elif name == "recv":
-            n, _, path = arg.partition(":")
-            n = int(n)
-            out = bytearray()
-            while len(out) < n:
-                b = conn.recv(n - len(out))
-                if not b:
-                    break
-                out += b
-            with open(path, "ab") as f:
-                f.write(out)
-        elif name == "recv-all":
-            recv_all(arg)
-        elif name == "flood":
-            flood(arg)
-        elif name == "mark":
-            open(arg, "w").close()
-        elif name == "wait":
-            end = time.monotonic() + DEADLINE
-            while not os.path.exists(arg):
-                if time.monotonic() > end:
-                    sys.exit(3)
-                time.sleep(0.02)
-        else:
-            sys.exit("cli.py: unknown action %r" % act)
-except socket.timeout:
-    sys.exit(3)
-EOF
-}
-
-# cli ARGS... : the python client in the foreground, under timeout.
+# cli HOST PORT ACTIONS... | cli --unix PATH ACTIONS... : a client
+# (tests/fixtures/peer.py, which lists the actions) in the foreground,
+# under timeout.
 cli() {
-	peer python3 "$CLI" "$@"
+	if [[ $1 == --unix ]]; then
+		peer python3 "$SC_FIXTURES/peer.py" --connect-unix "$2" "${@:3}"
+	else
+		peer python3 "$SC_FIXTURES/peer.py" --connect "$1" "$2" "${@:3}"
+	fi
 }
 
 # zombies PID : how many zombie children PID has.
@@ -147,27 +38,11 @@ env_of() {
 
 setup() {
 	D=$BATS_TEST_TMPDIR
-	write_cli
 }
 
 @test "-e /bin/cat: concurrent clients each get their own 1 MB back" {
 	start_server srv -n -l -k -e /bin/cat 127.0.0.1 0
-	local i pids=()
-	for i in 1 2 3 4 5; do
-		make_payload "$D/in$i" $((1024 * 1024))
-	done
-	for i in 1 2 3 4 5; do
-		sc -n 127.0.0.1 "$SRV_PORT" <"$D/in$i" >"$D/out$i" 2>"$D/cli$i.err" 3>&- &
-		pids+=("$!")
-		track "$!"
-	done
-	for i in 1 2 3 4 5; do
-		wait_exit "${pids[i - 1]}"
-		[ "$WAIT_STATUS" -eq 0 ] || { cat "$D/cli$i.err"; false; }
-	done
-	for i in 1 2 3 4 5; do
-		cmp "$D/in$i" "$D/out$i"
-	done
+	echo_clients "$SRV_PORT" 5 $((1024 * 1024))
 	[ "$(grep -c '^Connection received on 127\.0\.0\.1 ' "$D/srv.err")" -eq 5 ]
 	kill -0 "$SRV_PID"
 }
@@ -184,7 +59,7 @@ setup() {
 
 @test "exec environment of a TCP client: SOCKCAT_PROTO, REMOTE_*, LOCAL_*" {
 	start_server srv -n -l -k -c 'env' 127.0.0.1 0
-	cli 127.0.0.1 "$SRV_PORT" info:"$D/info" shut-wr recv-all:"$D/env"
+	cli 127.0.0.1 "$SRV_PORT" info:"$D/info" shut-wr recv-end:"$D/env"
 	local cport
 	cport=$(cut -d' ' -f4 "$D/info")
 	wait_for "$D/srv.err" "^Connection received on 127\.0\.0\.1 $cport\$"
@@ -201,7 +76,7 @@ setup() {
 	sockdir
 	local path=$SOCKDIR/s
 	start_server srv -l -k -U -c 'env' "$path"
-	cli --unix "$path" info:"$D/info" shut-wr recv-all:"$D/env"
+	cli --unix "$path" info:"$D/info" shut-wr recv-end:"$D/env"
 	local pid uid gid
 	read -r pid uid gid _ <"$D/info"
 	assert_equal "$(env_of "$D/env" SOCKCAT_PROTO)" unix
@@ -219,7 +94,7 @@ setup() {
 		LISTEN_FDS=1 LISTEN_PID=1 LISTEN_FDNAMES=x SC_EXEC_KEEP=kept
 	start_server srv -n -l -k -c 'env' 127.0.0.1 0
 	unset SOCKCAT_FOO SOCKCAT_PROTO LISTEN_FDS LISTEN_PID LISTEN_FDNAMES SC_EXEC_KEEP
-	cli 127.0.0.1 "$SRV_PORT" shut-wr recv-all:"$D/env"
+	cli 127.0.0.1 "$SRV_PORT" shut-wr recv-end:"$D/env"
 	# the rest of the environment is passed
 	assert_equal "$(env_of "$D/env" SC_EXEC_KEEP)" kept
 	assert_equal "$(env_of "$D/env" SOCKCAT_PROTO)" tcp
@@ -244,7 +119,7 @@ setup() {
 
 @test "half-close: the child sees EOF on stdin and its later output still reaches the client" {
 	start_server srv -n -l -k -c 'wc -c; echo after-eof' 127.0.0.1 0
-	cli 127.0.0.1 "$SRV_PORT" sendstr:"hello, world" shut-wr recv-all:"$D/out"
+	cli 127.0.0.1 "$SRV_PORT" sendstr:"hello, world" shut-wr recv-end:"$D/out"
 	assert_equal "$(cat "$D/out.end")" EOF
 	printf '12\nafter-eof\n' >"$D/expect"
 	cmp "$D/expect" "$D/out"
@@ -253,7 +128,7 @@ setup() {
 @test "half-close with 1 MB: the child's output after EOF is relayed in full" {
 	make_payload "$D/in" $((1024 * 1024))
 	start_server srv -n -l -k -c 'sha256sum; cat /dev/null' 127.0.0.1 0
-	cli 127.0.0.1 "$SRV_PORT" send:"$D/in" shut-wr recv-all:"$D/out"
+	cli 127.0.0.1 "$SRV_PORT" send:"$D/in" shut-wr recv-end:"$D/out"
 	assert_equal "$(cat "$D/out.end")" EOF
 	sha256sum <"$D/in" >"$D/expect"
 	cmp "$D/expect" "$D/out"
@@ -356,12 +231,12 @@ setup() {
 		-c 'echo hi-$SOCKCAT_REMOTE_PORT; exec <&- >&-; while [ ! -e '"$go"' ]; do sleep 0.02; done' \
 		127.0.0.1 0
 	# client 1 gets its line and EOF, and leaves; its child goes on
-	cli 127.0.0.1 "$SRV_PORT" info:"$D/info1" shut-wr recv-all:"$D/out1"
+	cli 127.0.0.1 "$SRV_PORT" info:"$D/info1" shut-wr recv-end:"$D/out1"
 	local p1
 	p1=$(cut -d' ' -f4 "$D/info1")
 	assert_equal "$(cat "$D/out1")" "hi-$p1"
 	# client 2 is rejected while that child runs
-	cli 127.0.0.1 "$SRV_PORT" info:"$D/info2" shut-wr recv-all:"$D/out2"
+	cli 127.0.0.1 "$SRV_PORT" info:"$D/info2" shut-wr recv-end:"$D/out2"
 	local p2
 	p2=$(cut -d' ' -f4 "$D/info2")
 	has_size "$D/out2" 0
@@ -370,7 +245,7 @@ setup() {
 	# the child exits: the slot is free again
 	touch "$go"
 	wait_for "$D/srv.err" "^Child [0-9]+ of 127\.0\.0\.1 $p1 exited with status 0\$"
-	cli 127.0.0.1 "$SRV_PORT" info:"$D/info3" shut-wr recv-all:"$D/out3"
+	cli 127.0.0.1 "$SRV_PORT" info:"$D/info3" shut-wr recv-end:"$D/out3"
 	local p3
 	p3=$(cut -d' ' -f4 "$D/info3")
 	assert_equal "$(cat "$D/out3")" "hi-$p3"
@@ -398,13 +273,14 @@ setup() {
 	grep -qx 3 "$D/base" # ls's own directory descriptor
 	start_server srv -n -l -k -c "$cmd" 127.0.0.1 0
 	# client A holds its connection (its child waits in read) ...
-	PEER_IN=/dev/null peer_bg a python3 "$CLI" 127.0.0.1 "$SRV_PORT" \
+	PEER_IN=/dev/null peer_bg a python3 "$SC_FIXTURES/peer.py" \
+		--connect 127.0.0.1 "$SRV_PORT" \
 		recv:6:"$D/a.out" mark:"$D/a.ready" wait:"$D/a.go" \
 		sendstr:$'x\n' shut-wr recv-all:"$D/a.rest"
 	local apid=$PEER_PID
 	wait_exists "$D/a.ready"
 	# ... while client B's child lists its descriptors
-	cli 127.0.0.1 "$SRV_PORT" sendstr:$'x\n' shut-wr recv-all:"$D/b.out"
+	cli 127.0.0.1 "$SRV_PORT" sendstr:$'x\n' shut-wr recv-end:"$D/b.out"
 	cmp "$D/base" "$D/b.out"
 	touch "$D/a.go"
 	wait_exit "$apid"

@@ -31,36 +31,6 @@ peer_target() {
 	TGT_PORT=$(cat "$D/target.port")
 }
 
-# write_cli : a python client in $CLI: HOST PORT [info:FILE] ACTIONS...
-# (the actions of tests/fixtures/peer.py it needs, plus info:FILE, which
-# writes the client's own port to FILE).
-write_cli() {
-	CLI=$BATS_TEST_TMPDIR/cli.py
-	cat >"$CLI" <<'EOF'
-import socket, sys
-conn = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
-for act in sys.argv[3:]:
-    name, _, arg = act.partition(":")
-    if name == "info":
-        with open(arg, "w") as f:
-            f.write("%d\n" % conn.getsockname()[1])
-    elif name == "send":
-        with open(arg, "rb") as f:
-            conn.sendall(f.read())
-    elif name == "shut-wr":
-        conn.shutdown(socket.SHUT_WR)
-    elif name == "recv-all":
-        with open(arg, "wb") as f:
-            while True:
-                b = conn.recv(65536)
-                if not b:
-                    break
-                f.write(b)
-    else:
-        sys.exit("cli.py: unknown action %r" % act)
-EOF
-}
-
 # udp_cli HOST PORT MSG... : send each MSG as a datagram from one socket
 # and print each reply on a line of its own; 10 s per reply at most.
 udp_cli() {
@@ -107,22 +77,7 @@ while True:
 @test "--forward: concurrent clients each get their own data back" {
 	start_target -n -l -k --echo 127.0.0.1 0
 	start_fwd -n -l -k --forward "127.0.0.1:$TGT_PORT" 127.0.0.1 0
-	local i pids=()
-	for i in 1 2 3 4 5; do
-		make_payload "$D/in$i" $((1024 * 1024))
-	done
-	for i in 1 2 3 4 5; do
-		sc -n 127.0.0.1 "$FWD_PORT" <"$D/in$i" >"$D/out$i" 2>"$D/cli$i.err" 3>&- &
-		pids+=("$!")
-		track "$!"
-	done
-	for i in 1 2 3 4 5; do
-		wait_exit "${pids[i - 1]}"
-		[ "$WAIT_STATUS" -eq 0 ] || { cat "$D/cli$i.err"; false; }
-	done
-	for i in 1 2 3 4 5; do
-		cmp "$D/in$i" "$D/out$i"
-	done
+	echo_clients "$FWD_PORT" 5 $((1024 * 1024))
 	[ "$(grep -c '^Connection received on ' "$D/tgt.err")" -eq 5 ]
 	kill -0 "$FWD_PID"
 }
@@ -229,22 +184,21 @@ while True:
 }
 
 @test "the forwarder's -v lines: Connection received on / closed on, with byte counts at -vv" {
-	write_cli
 	start_target -n -l -k --echo 127.0.0.1 0
 	start_fwd -n -l -k --forward "127.0.0.1:$TGT_PORT" 127.0.0.1 0
 	make_payload "$D/in" 100000
-	peer python3 "$CLI" 127.0.0.1 "$FWD_PORT" info:"$D/cport" send:"$D/in" shut-wr recv-all:"$D/out"
+	peer python3 "$SC_FIXTURES/peer.py" --connect 127.0.0.1 "$FWD_PORT" info:"$D/cport" send:"$D/in" shut-wr recv-all:"$D/out"
 	cmp "$D/in" "$D/out"
 	local cport
-	cport=$(cat "$D/cport")
+	cport=$(cut -d' ' -f4 "$D/cport")
 	wait_for "$D/fwd.err" "^Connection closed on 127\.0\.0\.1 $cport"
 	run grep -E "^Connection (received|closed) on " "$D/fwd.err"
 	assert_output "Connection received on 127.0.0.1 $cport
 Connection closed on 127.0.0.1 $cport, 100000 bytes received, 100000 bytes sent"
 	# at -v, the closed line alone
 	start_server fwd1 -n -l -k --forward "127.0.0.1:$TGT_PORT" 127.0.0.1 0
-	peer python3 "$CLI" 127.0.0.1 "$SRV_PORT" info:"$D/cport1" send:"$D/in" shut-wr recv-all:"$D/out1"
-	cport=$(cat "$D/cport1")
+	peer python3 "$SC_FIXTURES/peer.py" --connect 127.0.0.1 "$SRV_PORT" info:"$D/cport1" send:"$D/in" shut-wr recv-all:"$D/out1"
+	cport=$(cut -d' ' -f4 "$D/cport1")
 	wait_for "$D/fwd1.err" "^Connection closed on 127\.0\.0\.1 $cport"
 	run grep -E "^Connection (received|closed) on " "$D/fwd1.err"
 	assert_output "Connection received on 127.0.0.1 $cport

@@ -108,6 +108,13 @@ wait_exit() {
 	wait "$1" || WAIT_STATUS=$?
 }
 
+# wait_ok PID [SECONDS] : wait_exit PID, which must have ended with
+# status 0.
+wait_ok() {
+	wait_exit "$@" || return 1
+	((WAIT_STATUS == 0)) || { echo "pid $1 exited with status $WAIT_STATUS"; return 1; }
+}
+
 # start_server NAME ARGS... : run "sockcat -v ARGS" in the background with
 # stdin from $SRV_IN (default /dev/null), stdout in $BATS_TEST_TMPDIR/NAME.out
 # and stderr in NAME.err. Waits for the "Listening on" (or "Bound on")
@@ -129,6 +136,153 @@ start_server() {
 # track PID : have teardown kill PID if it is still running.
 track() {
 	SC_PIDS+=("$1")
+}
+
+# unix_v_lines PATH [OPT...] : the -v lines of a UNIX listener "sockcat
+# -v -l -U OPT... PATH" and of a client "sockcat -v -U OPT... PATH" (no
+# data): "Connection to/received on", and each side's "Peer credentials"
+# of the other (the client sees the listener's own pid); both exit 0.
+unix_v_lines() {
+	local p=$1 spid
+	shift
+	start_server srv -l -U "$@" "$p" || return 1
+	spid=$(sc_child "$SRV_PID")
+	run -0 --separate-stderr sc -v -U "$@" "$p" </dev/null
+	[[ -z $output ]] || return 1
+	((${#stderr_lines[@]} == 2)) || return 1
+	[[ ${stderr_lines[0]} == "Connection to $p succeeded!" ]] || return 1
+	# SO_PEERCRED: the listener's own pid, uid and gid
+	[[ ${stderr_lines[1]} == "Peer credentials: pid $spid, uid $(id -u), gid $(id -g)" ]] ||
+		return 1
+	wait_ok "$SRV_PID" || return 1
+	printf '%s\n' "Listening on $p" "Connection received on $p" |
+		diff -u - <(head -n 2 "$BATS_TEST_TMPDIR/srv.err") || return 1
+	grep -Eqx "Peer credentials: pid [0-9]+, uid $(id -u), gid $(id -g)" \
+		"$BATS_TEST_TMPDIR/srv.err" || return 1
+	(($(wc -l <"$BATS_TEST_TMPDIR/srv.err") == 3))
+}
+
+# echo_clients PORT N BYTES : N concurrent "sockcat -n 127.0.0.1 PORT"
+# clients, each sending BYTES random bytes of its own; each must exit 0
+# having got exactly its own bytes back (in $BATS_TEST_TMPDIR/in1, out1 ...).
+echo_clients() {
+	local port=$1 n=$2 i d=$BATS_TEST_TMPDIR
+	local -a pids=()
+	for ((i = 1; i <= n; i++)); do
+		make_payload "$d/in$i" "$3"
+	done
+	for ((i = 1; i <= n; i++)); do
+		sc -n 127.0.0.1 "$port" <"$d/in$i" >"$d/out$i" 2>"$d/cli$i.err" 3>&- &
+		pids+=("$!")
+		track "$!"
+	done
+	for ((i = 1; i <= n; i++)); do
+		wait_ok "${pids[i - 1]}" || { cat "$d/cli$i.err"; return 1; }
+	done
+	for ((i = 1; i <= n; i++)); do
+		cmp "$d/in$i" "$d/out$i" || return 1
+	done
+}
+
+# bg_sc NAME IN ARGS... : "sockcat ARGS" in the background with stdin from
+# IN, stdout in $BATS_TEST_TMPDIR/NAME.out and stderr in NAME.err; sets
+# BG_PID (tracked). Descriptors 3 and 6-9 (which tests hold on FIFOs) are
+# closed in the job: a FIFO held by a job never gets its end of file.
+bg_sc() {
+	local name=$1 in=$2 d=$BATS_TEST_TMPDIR
+	shift 2
+	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" "$@" <"$in" >"$d/$name.out" \
+		2>"$d/$name.err" 3>&- 6>&- 7>&- 8>&- 9>&- &
+	BG_PID=$!
+	track "$BG_PID"
+}
+
+# sc_bg NAME ARGS... : bg_sc with stdin from $SC_IN (default /dev/null),
+# and sockcat's own pid written to $BATS_TEST_TMPDIR/NAME.pid (a shell
+# writes its pid, then execs sockcat in the same process), so that a
+# peer's report of "pid P" can be checked even after sockcat has exited.
+sc_bg() {
+	local name=$1 d=$BATS_TEST_TMPDIR
+	shift
+	timeout -k 2 "$SC_TIMEOUT" bash -c \
+		'echo "$$" >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
+		"$d/$name.pid" "$SOCKCAT" "$@" <"${SC_IN:-/dev/null}" \
+		>"$d/$name.out" 2>"$d/$name.err" 3>&- 6>&- 7>&- 8>&- 9>&- &
+	BG_PID=$!
+	track "$BG_PID"
+}
+
+# bg_pid NAME : sockcat's own pid of the sc_bg job NAME (waits for it).
+bg_pid() {
+	wait_exists "$BATS_TEST_TMPDIR/$1.pid" && cat "$BATS_TEST_TMPDIR/$1.pid"
+}
+
+# server_done : the server from start_server (named srv) ends with status 0.
+server_done() {
+	wait_exit "$SRV_PID"
+	((WAIT_STATUS == 0)) || {
+		echo "server exit $WAIT_STATUS; stderr:"
+		cat "$BATS_TEST_TMPDIR/srv.err"
+		return 1
+	}
+}
+
+# cport NAME : the client's port in the first "Connection received on
+# 127.0.0.1 PORT" line of the server NAME (start_server's stderr).
+cport() {
+	sed -En 's/^Connection received on 127\.0\.0\.1 ([0-9]+)$/\1/p' \
+		"$BATS_TEST_TMPDIR/$1.err" | head -n 1
+}
+
+# count_re FILE REGEX : how many lines of FILE match the extended REGEX
+# (0 when none).
+count_re() {
+	grep -Ec -- "$2" "$1" || true
+}
+
+# has_count FILE REGEX N : exactly N lines of FILE match the extended REGEX.
+has_count() {
+	(($(count_re "$1" "$2") == $3))
+}
+
+# trace_accepted TRACE : the descriptor the first accept4 of a --trace
+# file returned.
+trace_accepted() {
+	sed -En 's/^[0-9.]+ accept4?\([0-9]+, .*\) = ([0-9]+) .*/\1/p' "$1" | head -n 1
+}
+
+# pyfile NAME : the Python program on stdin into $BATS_TEST_TMPDIR/NAME.py.
+pyfile() {
+	cat >"$BATS_TEST_TMPDIR/$1.py"
+}
+
+# peek_expect FILE N : `hexdump -C` of FILE's first N bytes without the
+# closing offset-only line: what --peek=N must show.
+peek_expect() {
+	head -c "$2" "$1" | hexdump -C -v | sed '$d'
+}
+
+# peek_block FILE : the hex dump lines following the (first) "Peek at"
+# line of FILE.
+peek_block() {
+	awk '/^Peek at /{p = 1; next} p && /^[0-9a-f]+  /{print; next} p{exit}' "$1"
+}
+
+# peek_is FILE LINE SRC N : FILE (a --peek stderr) has one "Peek at" line,
+# exactly LINE, and after it the hex dump of SRC's first N bytes.
+peek_is() {
+	local n
+	n=$(grep -c '^Peek at ' "$1")
+	((n == 1)) || { echo "$n 'Peek at' lines in $1:"; cat "$1"; return 1; }
+	grep -Fxq -- "$2" "$1" || { echo "no line '$2' in $1:"; cat "$1"; return 1; }
+	diff <(peek_expect "$3" "$4") <(peek_block "$1")
+}
+
+# be32 N : N as 4 bytes, big-endian.
+be32() {
+	# shellcheck disable=SC2059
+	printf "$(printf '\\%03o' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) \
+		$(($1 >> 8 & 255)) $(($1 & 255)))"
 }
 
 # peer_bg NAME CMD... : peer CMD in the background (tracked; sets PEER_PID),

@@ -11,17 +11,6 @@ setup() {
 
 # --- local helpers ----------------------------------------------------------
 
-# bg_sc NAME IN ARGS... : sockcat ARGS in the background, stdin from IN,
-# output in $D/NAME.out and $D/NAME.err; sets BG_PID (tracked).
-bg_sc() {
-	local name=$1 in=$2
-	shift 2
-	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" "$@" \
-		<"$in" >"$D/$name.out" 2>"$D/$name.err" 3>&- &
-	BG_PID=$!
-	track "$BG_PID"
-}
-
 # py_bg NAME SCRIPT ARGS... : python3 -c SCRIPT ARGS as a background peer.
 py_bg() {
 	local name=$1 script=$2
@@ -164,7 +153,7 @@ hold_ports() {
 	peer_listen peer recv-all:"$D/peer.in" sendstr:$'x\ny\r\n' close
 	printf 'a\nb\r\nc\n\nd\r\r\ne\rf' >"$D/in"
 	run -0 io "$D/in" "$D/out" sc -C 127.0.0.1 "$PEER_PORT"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	printf 'a\r\nb\r\nc\r\n\r\nd\r\r\ne\rf' | cmp - "$D/peer.in"
 	printf 'x\ny\r\n' | cmp - "$D/out"
 }
@@ -186,7 +175,7 @@ hold_ports() {
 	feed_eof
 	wait_exit "$BG_PID"
 	[ "$WAIT_STATUS" -eq 0 ]
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	printf 'abc\r\ndef\r\nghi\r\n\r' | cmp - "$D/rec.data"
 	[ ! -s "$D/cli.err" ]
 }
@@ -213,7 +202,7 @@ EOF
 	rm -f "$D/peer.in"
 	peer_listen peer recv-all:"$D/peer.in" close
 	run -0 sc -C 127.0.0.1 "$PEER_PORT" <"$D/in"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/want" "$D/peer.in"
 }
 
@@ -223,7 +212,7 @@ EOF
 	record_peer
 	printf 'one\ntwo\nthree\n' >"$D/in"
 	run -0 sc -i 200ms 127.0.0.1 "$PEER_PORT" <"$D/in"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/in" "$D/rec.data"
 	run cat "$D/rec.log"
 	[ "${#lines[@]}" -eq 3 ] || fail "arrivals: $output"
@@ -236,7 +225,7 @@ EOF
 	record_peer
 	printf 'a\nb\n' >"$D/in"
 	run -0 sc --delay 200ms 127.0.0.1 "$PEER_PORT" <"$D/in"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/in" "$D/rec.data"
 	[ "$(wc -l <"$D/rec.log")" -eq 2 ]
 	awk 'NR > 1 && $1 - t < 0.150 { bad = 1 } { t = $1 } END { exit bad }' "$D/rec.log"
@@ -278,12 +267,7 @@ else:
               bytes([IAC, SB, 24, 0]) + b"VT" + bytes([IAC, IAC]) + b"1" +
               bytes([IAC, SE]) + b"d" + bytes([IAC, DONT, 7, IAC, WONT, 8]) + b"e")
 c.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    got += b
+got = b"".join(iter(lambda: c.recv(65536), b""))
 open(sys.argv[3], "wb").write(got)
 c.close()
 '
@@ -330,7 +314,7 @@ telnet_session() {
 	printf '\377\375\001hi\377\377' >"$D/tel"
 	peer_listen peer send:"$D/tel" shut-wr recv-all:"$D/peer.in" close
 	run -0 io /dev/null "$D/out" sc 127.0.0.1 "$PEER_PORT"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/tel" "$D/out"
 	[ ! -s "$D/peer.in" ]
 }
@@ -370,7 +354,7 @@ telnet_session() {
 	[ "$SRV_PORT" -eq "$port" ]
 	wait_exit "$BG_PID"
 	[ "$WAIT_STATUS" -eq 0 ] || fail "client exit $WAIT_STATUS: $(cat "$D/cli.err")"
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	cmp "$D/up" "$D/srv.out"
 	grep -qFx "$(closed_line "$port")" "$D/cli.err"
 	[ "$(tail -n 1 "$D/cli.err")" = "$(open_line "$port")" ]
@@ -479,12 +463,7 @@ c.close()
 c, _ = s.accept()
 c.settimeout(20)
 c.sendall(b"from2\n")
-rest = b""
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    rest += b
+rest = b"".join(iter(lambda: c.recv(65536), b""))
 open(sys.argv[2], "wb").write(got + b"|" + rest)
 c.close()
 '

@@ -23,17 +23,6 @@ serve() {
 	SRV_IN=$in start_server "$name" "$@" 7>&- 8>&- 9>&-
 }
 
-# bg_sc NAME IN ARGS... : "sockcat ARGS" in the background with stdin from
-# IN, stdout in $D/NAME.out, stderr in $D/NAME.err; sets BG_PID (tracked).
-bg_sc() {
-	local name=$1 in=$2
-	shift 2
-	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" "$@" \
-		<"$in" >"$D/$name.out" 2>"$D/$name.err" 3>&- 7>&- 8>&- 9>&- &
-	BG_PID=$!
-	track "$BG_PID"
-}
-
 # gate_open : a gate FIFO ($D/gate) the test holds open on fd 9; gated
 # clients get their end of file only when gate_release closes it.
 gate_open() {
@@ -71,16 +60,6 @@ wait_gated() {
 		fi
 	done
 	return "$bad"
-}
-
-# count_re FILE REGEX : the number of lines of FILE matching REGEX.
-count_re() {
-	grep -Ec -- "$2" "$1" 2>/dev/null || true
-}
-
-# has_count FILE REGEX N : FILE has exactly N lines matching REGEX.
-has_count() {
-	(($(count_re "$1" "$2") == $3))
 }
 
 # all_sizes SIZE FILE... : every FILE holds exactly SIZE bytes.

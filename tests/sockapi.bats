@@ -15,65 +15,12 @@ setup() {
 	D=$BATS_TEST_TMPDIR
 }
 
-# sc_bg NAME ARGS... : sockcat ARGS in the background (tracked; BG_PID is
-# the timeout wrapper), stdin from $SC_IN (default /dev/null), output in
-# $D/NAME.out and $D/NAME.err. sockcat's own pid is written to $D/NAME.pid
-# (the shell writes its pid, then execs sockcat in the same process), so a
-# peer's report of "pid P" can be checked even after sockcat has exited.
-sc_bg() {
-	local name=$1
-	shift
-	timeout -k 2 "$SC_TIMEOUT" bash -c 'echo "$$" >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
-		"$D/$name.pid" "$SOCKCAT" "$@" \
-		<"${SC_IN:-/dev/null}" >"$D/$name.out" 2>"$D/$name.err" 3>&- &
-	BG_PID=$!
-	track "$BG_PID"
-}
-
-# bg_pid NAME : sockcat's own pid of the sc_bg job NAME (waits for it).
-bg_pid() {
-	wait_exists "$D/$1.pid" && cat "$D/$1.pid"
-}
-
 # sc_io IN OUT ERR ARGS... : sockcat ARGS under timeout with the three
 # standard streams in files.
 sc_io() {
 	local in=$1 out=$2 err=$3
 	shift 3
 	sc "$@" <"$in" >"$out" 2>"$err"
-}
-
-# pyfile NAME : the Python program on stdin into $D/NAME.py.
-pyfile() {
-	cat >"$D/$1.py"
-}
-
-# peek_expect FILE N : `hexdump -C` of FILE's first N bytes without the
-# closing offset-only line: what --peek=N must show.
-peek_expect() {
-	head -c "$2" "$1" | hexdump -C -v | sed '$d'
-}
-
-# peek_block FILE : the hex dump lines following the (first) "Peek at"
-# line of FILE.
-peek_block() {
-	awk '/^Peek at /{p = 1; next} p && /^[0-9a-f]+  /{print; next} p{exit}' "$1"
-}
-
-# cport NAME : the client's port in the "Connection received on" line of
-# the server NAME (start_server's stderr).
-cport() {
-	sed -En 's/^Connection received on 127\.0\.0\.1 ([0-9]+)$/\1/p' "$D/$1.err" | head -n 1
-}
-
-# server_done : the server from start_server ends with status 0.
-server_done() {
-	wait_exit "$SRV_PID"
-	((WAIT_STATUS == 0)) || {
-		echo "server exit $WAIT_STATUS; stderr:"
-		cat "$D/srv.err"
-		return 1
-	}
 }
 
 # restart_server ARGS... : start_server srv ARGS again in the same test,
@@ -87,16 +34,6 @@ restart_server() {
 # trace_fd_recvs TRACE FD : "SIZE FLAGS RESULT" of every recv on FD.
 trace_fd_recvs() {
 	sed -En "s/^[0-9.]+ recv\\($2, ([0-9]+), ([A-Z_|]+)\\) = (-?[0-9]+).*/\\1 \\2 \\3/p" "$1"
-}
-
-# trace_accepted TRACE : the descriptor accept4 returned.
-trace_accepted() {
-	sed -En 's/^[0-9.]+ accept4?\([0-9]+, .*\) = ([0-9]+) .*/\1/p' "$1" | head -n 1
-}
-
-# count_is FILE REGEX N : FILE has exactly N lines matching REGEX.
-count_is() {
-	[[ $(grep -Ec -- "$2" "$1") -eq $3 ]]
 }
 
 # py_tcp_port NAME : the port a Python peer NAME printed as its first line.
@@ -183,9 +120,7 @@ EOF
 	local cp
 	cp=$(cport srv)
 	[[ -n $cp ]]
-	grep -Fx "Peek at 127.0.0.1 $cp: 40 bytes, not consumed:" "$D/srv.err"
-	(($(grep -c '^Peek at ' "$D/srv.err") == 1))
-	diff <(peek_expect "$D/in" 40) <(peek_block "$D/srv.err")
+	peek_is "$D/srv.err" "Peek at 127.0.0.1 $cp: 40 bytes, not consumed:" "$D/in" 40
 	cmp "$D/in" "$D/srv.out"
 }
 
@@ -194,9 +129,7 @@ EOF
 	SRV_IN=$D/in start_server srv -l 127.0.0.1 0
 	run -0 sc_io /dev/null "$D/cli.out" "$D/cli.err" --peek 127.0.0.1 "$SRV_PORT"
 	server_done
-	grep -Fx "Peek at 127.0.0.1 $SRV_PORT: 64 bytes, not consumed:" "$D/cli.err"
-	(($(grep -c '^Peek at ' "$D/cli.err") == 1))
-	diff <(peek_expect "$D/in" 64) <(peek_block "$D/cli.err")
+	peek_is "$D/cli.err" "Peek at 127.0.0.1 $SRV_PORT: 64 bytes, not consumed:" "$D/in" 64
 	cmp "$D/in" "$D/cli.out"
 	[[ ! -s $D/srv.out ]]
 }
@@ -207,9 +140,7 @@ EOF
 	start_server srv -l --peek=20 -U "$SOCKDIR/s"
 	run -0 sc -U "$SOCKDIR/s" <"$D/in"
 	server_done
-	grep -Fx "Peek at $SOCKDIR/s: 20 bytes, not consumed:" "$D/srv.err"
-	(($(grep -c '^Peek at ' "$D/srv.err") == 1))
-	diff <(peek_expect "$D/in" 20) <(peek_block "$D/srv.err")
+	peek_is "$D/srv.err" "Peek at $SOCKDIR/s: 20 bytes, not consumed:" "$D/in" 20
 	cmp "$D/in" "$D/srv.out"
 }
 
@@ -231,9 +162,7 @@ EOF
 	local cp
 	cp=$(cport srv)
 	[[ -n $cp ]]
-	grep -Fx "Peek at 127.0.0.1 $cp: a message of 1400 bytes, 16 shown, not consumed:" "$D/srv.err"
-	(($(grep -c '^Peek at ' "$D/srv.err") == 1))
-	diff <(peek_expect "$D/m1" 16) <(peek_block "$D/srv.err")
+	peek_is "$D/srv.err" "Peek at 127.0.0.1 $cp: a message of 1400 bytes, 16 shown, not consumed:" "$D/m1" 16
 	cmp "$D/want" "$D/srv.out"
 }
 
@@ -245,8 +174,7 @@ EOF
 	server_done
 	local cp
 	cp=$(cport srv)
-	grep -Fx "Peek at 127.0.0.1 $cp: 48 bytes, not consumed:" "$D/srv.err"
-	diff <(peek_expect "$D/in" 48) <(peek_block "$D/srv.err")
+	peek_is "$D/srv.err" "Peek at 127.0.0.1 $cp: 48 bytes, not consumed:" "$D/in" 48
 	cmp "$D/in" "$D/srv.out"
 }
 
@@ -460,7 +388,8 @@ EOF
 	grep -qx 'Option SOL_SOCKET SO_RCVLOWAT: the kernel has 1048576' "$D/srv.err"
 	local rb
 	rb=$(sed -En 's/^Option SOL_SOCKET SO_RCVBUF: the kernel has ([0-9]+)$/\1/p' "$D/srv.err")
-	[[ -n $rb ]] && ((rb >= 2 * 1048576))
+	[[ -n $rb ]] || fail "no SO_RCVBUF read-back: $(cat "$D/srv.err")"
+	((rb >= 2 * 1048576))
 	# Whole records of 1 MiB, however the kernel woke the reader.
 	run -0 len32_check "$D/srv.out" "$D/in" 1048576 1048576 1048576 5
 }
@@ -542,7 +471,9 @@ has_flags() {
 	server_done
 	flags=$(send_flags_of "$D/trace")
 	has_flags "$flags" MSG_DONTROUTE MSG_DONTWAIT MSG_NOSIGNAL
-	! has_flags "$flags" MSG_MORE
+	if has_flags "$flags" MSG_MORE; then
+		fail "--send-flags 0x4 sent MSG_MORE: $flags"
+	fi
 	# Without flags, neither is there: the bytes are spliced where
 	# splice(2) is built in (no send at all), else sent with the defaults.
 	restart_server -l 127.0.0.1 0
@@ -657,13 +588,13 @@ has_flags() {
 	cmp "$D/in" "$D/srv.out"
 	grep -qx 'Send flags: MSG_DONTROUTE|MSG_MORE (with MSG_DONTWAIT|MSG_NOSIGNAL)' "$D/cli.err"
 	grep -qx 'Receive flags: MSG_CMSG_CLOEXEC (with MSG_DONTWAIT)' "$D/srv.err"
-	! grep -q 'Receive flags' "$D/cli.err"
-	! grep -q 'Send flags' "$D/srv.err"
+	run -1 grep -q 'Receive flags' "$D/cli.err"
+	run -1 grep -q 'Send flags' "$D/srv.err"
 	# Without any, no such line at all.
 	restart_server -l -vv 127.0.0.1 0
 	run -0 sc_io "$D/in" "$D/cli.out" "$D/cli.err" -vv 127.0.0.1 "$SRV_PORT"
 	server_done
-	! grep -q 'flags:' "$D/cli.err" "$D/srv.err"
+	run -1 grep -q 'flags:' "$D/cli.err" "$D/srv.err"
 	sockdir
 	start_server srv -l -vv --recv-creds -U "$SOCKDIR/s"
 	run -0 sc_io "$D/in" "$D/cli.out" "$D/cli.err" --send-creds -U "$SOCKDIR/s"
@@ -722,12 +653,7 @@ import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 s.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    d = s.recv(100)
-    if not d:
-        break
-    got += d
+got = b"".join(iter(lambda: s.recv(100), b""))
 print(os.getpid())
 print(got.decode().strip())
 EOF
@@ -803,7 +729,7 @@ EOF
 	# A pipe as fd 5, and a character device given by name.
 	run -0 sc -U "$SOCKDIR/s" --send-fd fd:5 5< <(echo piped) </dev/null
 	run -0 sc -U "$SOCKDIR/s" --send-fd /dev/null </dev/null
-	wait_until 10 count_is "$D/srv.err" '^Received descriptor: ' 3
+	wait_until 10 has_count "$D/srv.err" '^Received descriptor: ' 3
 	grep -Eqx 'Received descriptor: pipe pipe:\[[0-9]+\]' "$D/srv.err"
 	grep -Fx "Received descriptor: character device /dev/null" "$D/srv.err"
 }

@@ -17,27 +17,6 @@ setup() {
 	D=$BATS_TEST_TMPDIR
 }
 
-# sc_bg NAME ARGS... : sockcat ARGS in the background (tracked; BG_PID),
-# stdin from $SC_IN (default /dev/null), output in $D/NAME.{out,err}.
-sc_bg() {
-	local name=$1
-	shift
-	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" "$@" \
-		<"${SC_IN:-/dev/null}" >"$D/$name.out" 2>"$D/$name.err" 3>&- &
-	BG_PID=$!
-	track "$BG_PID"
-}
-
-# server_done : the server from start_server ends with status 0.
-server_done() {
-	wait_exit "$SRV_PID"
-	((WAIT_STATUS == 0)) || {
-		echo "server exit $WAIT_STATUS; stderr:"
-		cat "$D/srv.err"
-		return 1
-	}
-}
-
 # peer_done : the background peer (peer_bg) ends with status 0.
 peer_done() {
 	wait_exit "$PEER_PID"
@@ -46,11 +25,6 @@ peer_done() {
 		cat "$D/py.err"
 		return 1
 	}
-}
-
-# pyfile NAME : the Python program on stdin into $D/NAME.py.
-pyfile() {
-	cat >"$D/$1.py"
 }
 
 # py_first NAME : the first line (a port, or "ready") a Python peer NAME
@@ -63,22 +37,6 @@ py_first() {
 # vv_lines FILE : the "Option ..." lines of FILE, in order.
 vv_lines() {
 	grep '^Option ' "$1" || true
-}
-
-# peek_expect FILE N : `hexdump -C` of FILE's first N bytes without the
-# closing offset-only line: what --peek=N must show.
-peek_expect() {
-	head -c "$2" "$1" | hexdump -C -v | sed '$d'
-}
-
-# peek_block FILE : the hex dump lines after the "Peek at" line of FILE.
-peek_block() {
-	awk '/^Peek at /{p = 1; next} p && /^[0-9a-f]+  /{print; next} p{exit}' "$1"
-}
-
-# count_of FILE REGEX : how many lines of FILE match REGEX.
-count_of() {
-	grep -Ec -- "$2" "$1" || true
 }
 
 # tcp_vv_client ARGS... : a TCP listener (start_server srv -l -k) on
@@ -289,11 +247,13 @@ EOF
 	local q c d f l
 	c=$(grep -n ' connect(' "$D/ct" | head -n 1 | cut -d: -f1)
 	q=$(grep -n 'setsockopt([0-9]*, IPPROTO_TCP, TCP_QUICKACK, 1) = 0' "$D/ct" | cut -d: -f1)
-	[[ -n $c && -n $q ]] && ((q > c))
+	[[ -n $c && -n $q ]] || fail "no connect or TCP_QUICKACK in the trace: $(cat "$D/ct")"
+	((q > c))
 	d=$(grep -n 'setsockopt([0-9]*, IPPROTO_TCP, TCP_DEFER_ACCEPT, 2) = 0' "$D/lt" | cut -d: -f1)
 	f=$(grep -n 'setsockopt([0-9]*, IPPROTO_TCP, TCP_FASTOPEN, 16) = 0' "$D/lt" | cut -d: -f1)
 	l=$(grep -n ' listen(' "$D/lt" | cut -d: -f1)
-	[[ -n $d && -n $f && -n $l ]] && ((d < l && f < l))
+	[[ -n $d && -n $f && -n $l ]] || fail "trace: $(cat "$D/lt")"
+	((d < l && f < l))
 }
 
 @test "--reuseport: a second listener on the same port binds only when both ask" {
@@ -487,9 +447,7 @@ EOF
 	printf '%s\n' "$output" >"$D/cli.err"
 	peer_done
 	grep -Fx "query b'q'" "$D/py.err"
-	grep -Fx "Peek at 127.0.0.1 $port: a message of 1400 bytes, 16 shown, not consumed:" "$D/cli.err"
-	(($(count_of "$D/cli.err" '^Peek at ') == 1))
-	diff <(peek_expect "$D/m1" 16) <(peek_block "$D/cli.err")
+	peek_is "$D/cli.err" "Peek at 127.0.0.1 $port: a message of 1400 bytes, 16 shown, not consumed:" "$D/m1" 16
 	cmp "$D/want" "$D/cli.out"
 }
 
@@ -517,9 +475,7 @@ EOF
 	run -0 sc_out "$D/cli.out" --seqpacket --peek=16 -U "$SOCKDIR/s" </dev/null
 	printf '%s\n' "$output" >"$D/cli.err"
 	peer_done
-	grep -Fx "Peek at $SOCKDIR/s: a message of 300 bytes, 16 shown, not consumed:" "$D/cli.err"
-	(($(count_of "$D/cli.err" '^Peek at ') == 1))
-	diff <(peek_expect "$D/m1" 16) <(peek_block "$D/cli.err")
+	peek_is "$D/cli.err" "Peek at $SOCKDIR/s: a message of 300 bytes, 16 shown, not consumed:" "$D/m1" 16
 	cmp "$D/want" "$D/cli.out"
 }
 
@@ -533,9 +489,7 @@ EOF
 	printf '%s\n' "$output" >"$D/cli.err"
 	wait_exit "$PEER_PID"
 	((WAIT_STATUS == 0))
-	grep -Fx "Peek at $SOCKDIR/s: 32 bytes, not consumed:" "$D/cli.err"
-	(($(count_of "$D/cli.err" '^Peek at ') == 1))
-	diff <(peek_expect "$D/in" 32) <(peek_block "$D/cli.err")
+	peek_is "$D/cli.err" "Peek at $SOCKDIR/s: 32 bytes, not consumed:" "$D/in" 32
 	cmp "$D/in" "$D/cli.out"
 }
 
@@ -573,8 +527,7 @@ EOF
 	grep -Fx "total 100000" "$D/py.err"
 	printf 'GREETING %s\n' "$(sha256sum <"$D/in" | cut -d' ' -f1)" >"$D/want"
 	cmp "$D/want" "$D/cli.out"
-	grep -Fx "Peek at 127.0.0.1 $port: 9 bytes, not consumed:" "$D/cli.err"
-	diff <(peek_expect "$D/want" 9) <(peek_block "$D/cli.err")
+	peek_is "$D/cli.err" "Peek at 127.0.0.1 $port: 9 bytes, not consumed:" "$D/want" 9
 }
 
 @test "peek: a server that sends nothing: no dump, empty stdout, exit 0" {
@@ -880,7 +833,7 @@ EOF
 	cmp "$D/file" "$D/copy"
 	printf hello | cmp - "$D/srv.out"
 	grep -Fx "Received descriptor: regular file $D/file" "$D/srv.err"
-	(($(count_of "$D/srv.err" '^Received descriptor: ') == 1))
+	(($(count_re "$D/srv.err" '^Received descriptor: ') == 1))
 }
 
 @test "fd: two descriptors in one message over a UNIX stream to a sockcat client: both reported, copied in order" {
@@ -908,7 +861,7 @@ EOF
 	printf '%s\n' "$output" >"$D/cli.err"
 	grep -Fx "Received descriptor: regular file $D/f1" "$D/cli.err"
 	grep -Fx "Received descriptor: regular file $D/f2" "$D/cli.err"
-	(($(count_of "$D/cli.err" '^Received descriptor: ') == 2))
+	(($(count_re "$D/cli.err" '^Received descriptor: ') == 2))
 	cat "$D/f1" "$D/f2" | cmp - "$D/copy"
 	printf 'two fds' | cmp - "$D/cli.out"
 }
@@ -1040,8 +993,7 @@ EOF
 	printf '%s\n' "$output" >"$D/cli.err"
 	wait_exit "$PEER_PID"
 	((WAIT_STATUS == 0))
-	grep -Fx "Peek at 127.0.0.1 $port: 20 bytes, not consumed:" "$D/cli.err"
-	diff <(peek_expect "$D/in" 20) <(peek_block "$D/cli.err")
+	peek_is "$D/cli.err" "Peek at 127.0.0.1 $port: 20 bytes, not consumed:" "$D/in" 20
 	cmp "$D/in" "$D/cli.out"
 }
 
@@ -1137,9 +1089,8 @@ EOF
 	wait_exit "$cli_pid"
 	((WAIT_STATUS == 0))
 	server_done
-	grep -Fx "Peek at 127.0.0.1 $SRV_PORT: 5 bytes, not consumed:" "$D/cli.err"
 	printf hello >"$D/first"
-	diff <(peek_expect "$D/first" 64) <(peek_block "$D/cli.err")
+	peek_is "$D/cli.err" "Peek at 127.0.0.1 $SRV_PORT: 5 bytes, not consumed:" "$D/first" 64
 	printf 'hello world\n' | cmp - "$D/cli.out"
 }
 
@@ -1158,9 +1109,7 @@ while s.recv(100):
     pass
 EOF
 	server_done
-	grep -Fx "Peek at $SOCKDIR/s: a message of 24 bytes, 8 shown, not consumed:" "$D/srv.err"
-	(($(count_of "$D/srv.err" '^Peek at ') == 1))
 	printf 'FIRST-MESSAGE-0123456789' >"$D/m1"
-	diff <(peek_expect "$D/m1" 8) <(peek_block "$D/srv.err")
+	peek_is "$D/srv.err" "Peek at $SOCKDIR/s: a message of 24 bytes, 8 shown, not consumed:" "$D/m1" 8
 	printf 'FIRST-MESSAGE-0123456789secondthird' | cmp - "$D/srv.out"
 }

@@ -88,11 +88,6 @@ copied() {
 	grep -Eq "^[0-9.]+ $2\\([0-9]+, [0-9]+, [A-Z_|]+\\) = [1-9][0-9]*$" "$1"
 }
 
-# accepted_fd TRACE : the descriptor of the first accepted connection.
-accepted_fd() {
-	sed -En 's/^[0-9.]+ accept4?\([0-9]+, .*\) = ([0-9]+) .*/\1/p' "$1" | head -n 1
-}
-
 # connected_fd TRACE : the descriptor of the last socket() in TRACE.
 connected_fd() {
 	sed -En 's/^[0-9.]+ socket\(.*\) = ([0-9]+)$/\1/p' "$1" | tail -n 1
@@ -115,7 +110,7 @@ nfds() {
 	[[ ! -s $D/cli.out ]]
 	local c s
 	c=$(connected_fd "$D/cli.tr")
-	s=$(accepted_fd "$D/srv.tr")
+	s=$(trace_accepted "$D/srv.tr")
 	# the client: stdin to its socket, in one call each time
 	mostly_spliced "$D/cli.tr" stdin "$c" "$MB64" send "$c"
 	# the server: its socket to stdout
@@ -133,7 +128,7 @@ nfds() {
 	cmp "$D/down" "$D/cli.out"
 	local c s
 	c=$(connected_fd "$D/cli.tr")
-	s=$(accepted_fd "$D/srv.tr")
+	s=$(trace_accepted "$D/srv.tr")
 	mostly_spliced "$D/srv.tr" stdin "$s" "$MB64" send "$s"
 	mostly_spliced "$D/cli.tr" "$c" stdout "$MB64" recv "$c"
 }
@@ -149,7 +144,7 @@ nfds() {
 	cmp "$D/down" "$D/cli.out"
 	local c s
 	c=$(connected_fd "$D/cli.tr")
-	s=$(accepted_fd "$D/srv.tr")
+	s=$(trace_accepted "$D/srv.tr")
 	mostly_spliced "$D/cli.tr" stdin "$c" "$MB64" send "$c"
 	mostly_spliced "$D/cli.tr" "$c" stdout "$MB64" recv "$c"
 	mostly_spliced "$D/srv.tr" stdin "$s" "$MB64" send "$s"
@@ -195,7 +190,7 @@ nfds() {
 	cmp "$D/req.want" "$D/req.got"
 	cmp "$D/resp" "$D/cli.out"
 	local s
-	s=$(accepted_fd "$D/srv.tr")
+	s=$(trace_accepted "$D/srv.tr")
 	mostly_spliced "$D/srv.tr" "$s" child "$MB64" recv "$s"
 	mostly_spliced "$D/srv.tr" child "$s" "$MB64" send "$s"
 	# the request's EOF was read, then the response went out
@@ -226,7 +221,7 @@ fwd_pair() {
 	cmp "$D/req.want" "$D/req.got"
 	cmp "$D/resp" "$D/cli.out"
 	local c t
-	c=$(accepted_fd "$D/fwd.tr")
+	c=$(trace_accepted "$D/fwd.tr")
 	t=$(connected_fd "$D/fwd.tr")
 	mostly_spliced "$D/fwd.tr" "$c" pipe "$MB64" recv "$c"
 	mostly_spliced "$D/fwd.tr" pipe "$t" "$MB64" send "$t"
@@ -252,7 +247,7 @@ fwd_pair() {
 	reader=$(cat "$D/reader.pid")
 	track "$reader"
 	wait_for "$D/fwd.tr" '^[0-9.]+ accept4?\('
-	c=$(accepted_fd "$D/fwd.tr")
+	c=$(trace_accepted "$D/fwd.tr")
 	# the client's socket is full: a splice to it moved less than asked
 	wait_until 20 short_splice "$D/fwd.tr" "$c"
 	run ! grep -Eq " shutdown\\($c, SHUT_WR\\)" "$D/fwd.tr"
@@ -280,7 +275,7 @@ fwd_pair() {
 	# file to pipe is not a socket call; pipe to socket is
 	local c s
 	c=$(connected_fd "$D/cli.tr")
-	s=$(accepted_fd "$D/srv.tr")
+	s=$(trace_accepted "$D/srv.tr")
 	mostly_spliced "$D/cli.tr" pipe "$c" "$MB64" send "$c"
 	run ! grep -q 'splice(stdin' "$D/cli.tr"
 	mostly_spliced "$D/srv.tr" "$s" pipe "$MB64" recv "$s"
@@ -331,7 +326,7 @@ count_closed() {
 	run -0 pipe_client "$D/req" "$D/cli.out" 127.0.0.1 "$SRV_PORT"
 	wait_exit "$SRV_PID"
 	t=$(connected_fd "$D/fwd1.tr")
-	c=$(accepted_fd "$D/fwd1.tr")
+	c=$(trace_accepted "$D/fwd1.tr")
 	spliced "$D/fwd1.tr" "$t" pipe
 	# A second one may open no descriptor above the two sockets: the
 	# relay's pipe cannot be made.
@@ -456,12 +451,7 @@ s.sendall(b"hello")
 s.send(b"X", socket.MSG_OOB)
 s.sendall(b"world")
 s.shutdown(socket.SHUT_WR)
-data = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    data += d
+data = b"".join(iter(lambda: s.recv(65536), b""))
 sys.stdout.write(data.decode())
 EOF
 }
@@ -490,7 +480,7 @@ EOF
 	pipe_server srv -l 127.0.0.1 0
 	run -0 --separate-stderr pipe_client "$D/up" /dev/null --stats \
 		--trace="$D/cli.tr" 127.0.0.1 "$SRV_PORT"
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	cmp "$D/up" "$D/srv.out"
 	spliced "$D/cli.tr" stdin '[0-9]+'
 	local stats

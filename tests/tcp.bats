@@ -64,7 +64,7 @@ download() {
 @test "a fixture with NULs and non-UTF-8 bytes arrives byte for byte" {
 	start_server srv -n -l 127.0.0.1 0
 	run -0 sc -n 127.0.0.1 "$SRV_PORT" <"$SC_FIXTURES/binary.bin"
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	cmp "$SC_FIXTURES/binary.bin" "$BATS_TEST_TMPDIR/srv.out"
 }
 
@@ -83,7 +83,7 @@ download() {
 	[ -s "$pf" ]
 	[ "$(cat "$pf")" = "$SRV_PORT" ]
 	run -0 sc -n 127.0.0.1 "$(cat "$pf")" <<<"via port file"
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	[ "$(cat "$BATS_TEST_TMPDIR/srv.out")" = "via port file" ]
 }
 
@@ -104,11 +104,11 @@ download() {
 	start_server first -n -l 127.0.0.1 0
 	local port=$SRV_PORT
 	run -0 sc -n 127.0.0.1 "$port" </dev/null
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	start_server srv -n -l -s 127.0.0.1 -p "$port"
 	grep -qx "Listening on 127.0.0.1 $port" "$BATS_TEST_TMPDIR/srv.err"
 	run -0 sc -n 127.0.0.1 "$port" <<<"dash p"
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	[ "$(cat "$BATS_TEST_TMPDIR/srv.out")" = "dash p" ]
 }
 
@@ -141,7 +141,7 @@ download() {
 	local want="Connection to 127.0.0.1 $SRV_PORT port [tcp/$(getent services "$SRV_PORT/tcp" | awk '{print $1}')]"
 	want=${want/\/]/\/*]}
 	[ "$stderr" = "$want succeeded!" ]
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	grep -Eqx "Connection received on 127\.0\.0\.1 [0-9]+" "$BATS_TEST_TMPDIR/srv.err"
 	[ "$(head -n 1 "$BATS_TEST_TMPDIR/srv.err")" = "Listening on 127.0.0.1 $SRV_PORT" ]
 }
@@ -149,7 +149,7 @@ download() {
 @test "a listener without -k accepts one client and closes the listening socket" {
 	start_server srv -n -l 127.0.0.1 0
 	run -0 sc -n 127.0.0.1 "$SRV_PORT" <<<"one"
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	run -4 sc -n 127.0.0.1 "$SRV_PORT" </dev/null
 }
 
@@ -181,10 +181,10 @@ download() {
 	start_server probe -n -l 127.0.0.1 0
 	local sport=$SRV_PORT
 	run -0 sc -n 127.0.0.1 "$sport" </dev/null
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	start_server srv -n -l 127.0.0.1 0
 	run -0 sc -n -s 127.0.0.1 -p "$sport" 127.0.0.1 "$SRV_PORT" <<<"from source"
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	grep -qx "Connection received on 127.0.0.1 $sport" "$BATS_TEST_TMPDIR/srv.err"
 }
 
@@ -194,7 +194,7 @@ download() {
 		skip "/etc/hosts has no localhost entry for 127.0.0.1"
 	start_server srv -n -4 -l 127.0.0.1 0
 	run -0 --separate-stderr sc -v localhost "$SRV_PORT" <<<"tried"
-	wait_exit "$SRV_PID"
+	wait_ok "$SRV_PID"
 	[ "$(cat "$BATS_TEST_TMPDIR/srv.out")" = "tried" ]
 	[[ ${stderr_lines[-1]} == "Connection to localhost $SRV_PORT port [tcp/"*"] succeeded!" ]]
 }
@@ -331,12 +331,7 @@ if acceptor:
     s.settimeout(20)
     c, _ = s.accept()
     c.settimeout(20)
-    got = b""
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        got += b
+    got = b"".join(iter(lambda: c.recv(65536), b""))
     with open(pf + ".got", "wb") as f:
         f.write(got)
     c.sendall(b"reply from %s\n" % addr.encode())

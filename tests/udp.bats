@@ -3,113 +3,15 @@
 # refusal; the client's wait for replies; the listener with and without
 # -k; -v/-vv/--recv-info lines; broadcast; --port-file; usage errors.
 #
-# Independent senders and receivers are a small scripted UDP peer written
-# by setup() (udppeer.py below), which records each datagram it receives
-# and its length, so datagrams can be counted exactly.
+# Independent senders and receivers are a small scripted UDP peer
+# (tests/fixtures/dgpeer.py), which records each datagram it receives and
+# its length, so datagrams can be counted exactly.
 
 load helpers
 
 setup() {
 	D=$BATS_TEST_TMPDIR
 	HELD_FDS=()
-	PEER=$D/udppeer.py
-	cat >"$PEER" <<'EOF'
-"""A scripted UDP peer for udp.bats.
-
-Binds a UDP socket to ADDR port 0, writes the port to --portfile
-(atomically), then runs its actions in order:
-
-  send:TEXT       send TEXT to --to HOST PORT
-  sendfile:FILE   send FILE's contents as one datagram to --to
-  reply:TEXT      send TEXT to the sender of the last datagram received
-  recv:FILE       receive one datagram: append its bytes to FILE and its
-                  length, as a line, to FILE.len
-  recvn:N:FILE    recv:FILE N times
-  drain:FILE      without waiting, receive what is queued and write each
-                  length as a line to FILE (created even when empty)
-  wait:FILE       wait until FILE exists
-  mark:FILE       create FILE
-  sleep:SECONDS   sleep (to play a slow server)
-
-Every wait is bounded by --deadline; the peer exits 3 when one expires.
-"""
-import argparse, os, socket, sys, time
-
-p = argparse.ArgumentParser()
-p.add_argument("--bind", default="127.0.0.1")
-p.add_argument("--portfile", required=True)
-p.add_argument("--to", nargs=2, metavar=("HOST", "PORT"))
-p.add_argument("--deadline", type=float, default=20.0)
-p.add_argument("actions", nargs="*")
-a = p.parse_args()
-
-fam = socket.AF_INET6 if ":" in a.bind else socket.AF_INET
-s = socket.socket(fam, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-s.bind((a.bind, 0))
-tmp = a.portfile + ".tmp"
-with open(tmp, "w") as f:
-    f.write("%d\n" % s.getsockname()[1])
-os.rename(tmp, a.portfile)
-dest = (a.to[0], int(a.to[1])) if a.to else None
-last = None
-
-
-def die(msg):
-    sys.stderr.write("udppeer: %s\n" % msg)
-    sys.exit(3)
-
-
-def recv_one(path):
-    global last
-    s.settimeout(a.deadline)
-    try:
-        data, last = s.recvfrom(1 << 17)
-    except socket.timeout:
-        die("recv: nothing within the deadline")
-    with open(path, "ab") as f:
-        f.write(data)
-    with open(path + ".len", "a") as f:
-        f.write("%d\n" % len(data))
-
-
-for act in a.actions:
-    kind, _, arg = act.partition(":")
-    if kind == "send":
-        s.sendto(arg.encode(), dest)
-    elif kind == "sendfile":
-        with open(arg, "rb") as f:
-            s.sendto(f.read(), dest)
-    elif kind == "reply":
-        s.sendto(arg.encode(), last)
-    elif kind == "recv":
-        recv_one(arg)
-    elif kind == "recvn":
-        n, _, path = arg.partition(":")
-        for _ in range(int(n)):
-            recv_one(path)
-    elif kind == "drain":
-        s.setblocking(False)
-        with open(arg, "a") as f:
-            while True:
-                try:
-                    data = s.recv(1 << 17)
-                except BlockingIOError:
-                    break
-                f.write("%d\n" % len(data))
-    elif kind == "wait":
-        end = time.monotonic() + a.deadline
-        while not os.path.exists(arg):
-            if time.monotonic() > end:
-                die("wait: %s never appeared" % arg)
-            time.sleep(0.01)
-    elif kind == "mark":
-        open(arg, "w").close()
-    elif kind == "sleep":
-        time.sleep(float(arg))
-    else:
-        die("unknown action %r" % act)
-EOF
 	GEN=$D/genmsgs.py
 	cat >"$GEN" <<'EOF'
 """genmsgs.py FRAMING PREFIX SIZE... : one random message per SIZE.
@@ -214,14 +116,14 @@ udp_client() {
 	hold CLI_W "$D/$name.in"
 }
 
-# udp_peer NAME [--bind ADDR] [--to HOST PORT] ACTIONS... : the scripted
-# UDP peer, output files under $D/NAME.*; waits until it is bound; sets
-# PEER_PID and PEER_PORT.
+# udp_peer NAME [--bind ADDR] [--to HOST:PORT] ACTIONS... : the scripted
+# UDP peer (tests/fixtures/dgpeer.py, SO_RCVBUF 1 MiB), output files under
+# $D/NAME.*; waits until it is bound; sets PEER_PID and PEER_PORT.
 udp_peer() {
 	local name=$1
 	shift
 	spawn /dev/null "$D/$name.out" "$D/$name.err" \
-		python3 "$PEER" --portfile "$D/$name.port" "$@"
+		python3 "$SC_FIXTURES/dgpeer.py" --rcvbuf 1048576 --portfile "$D/$name.port" "$@"
 	PEER_PID=$SPAWN_PID
 	wait_for "$D/$name.port" '^[0-9]+$' || return 1
 	PEER_PORT=$(cat "$D/$name.port")
@@ -380,7 +282,7 @@ ALL_SIZES=(0 0 0 "${RAW_SIZES[@]}")
 		fi
 		python3 "$GEN" "$framing" "$D/$framing" "${sizes[@]}"
 		udp_server "srv-$framing" -vv -u -l --framing "$framing" 127.0.0.1 0
-		udp_peer "rx-$framing" --to 127.0.0.1 "$SRV_PORT" send:hi \
+		udp_peer "rx-$framing" --to 127.0.0.1:"$SRV_PORT" send:hi \
 			recvn:${#sizes[@]}:"$D/got-$framing" drain:"$D/extra-$framing"
 		wait_for "$D/srv-$framing.err" "^Connection received on 127\.0\.0\.1 $PEER_PORT\$" ||
 			fail "$framing: the listener did not take the python peer"
@@ -410,7 +312,7 @@ ALL_SIZES=(0 0 0 "${RAW_SIZES[@]}")
 @test "--recv-size 100: a 1400-byte datagram gives 100 bytes and a warning with its real length" {
 	make_payload "$D/msg" 1400
 	udp_server srv -u -l --recv-size 100 127.0.0.1 0
-	udp_peer tx --to 127.0.0.1 "$SRV_PORT" sendfile:"$D/msg"
+	udp_peer tx --to 127.0.0.1:"$SRV_PORT" sendfile:"$D/msg"
 	wait_for "$D/srv.err" 'truncated'
 	wait_until 10 size_ge "$D/srv.out" 100
 	head -c 100 "$D/msg" | cmp - "$D/srv.out"
@@ -422,7 +324,7 @@ ALL_SIZES=(0 0 0 "${RAW_SIZES[@]}")
 	make_payload "$D/msg" 65507
 	make_payload "$D/msg2" 10
 	udp_server srv -u -l 127.0.0.1 0
-	udp_peer tx --to 127.0.0.1 "$SRV_PORT" sendfile:"$D/msg" sendfile:"$D/msg2"
+	udp_peer tx --to 127.0.0.1:"$SRV_PORT" sendfile:"$D/msg" sendfile:"$D/msg2"
 	wait_until 10 size_ge "$D/srv.out" 65517
 	cat "$D/msg" "$D/msg2" | cmp - "$D/srv.out"
 	! grep -q truncated "$D/srv.err" || fail "truncation reported: $(cat "$D/srv.err")"
@@ -474,12 +376,12 @@ print(s.getsockname()[1])')
 	sc_pid=$(sc_child "$SRV_PID")
 	track "$sc_pid"	# teardown sends it SIGCONT too
 	kill -STOP "$sc_pid"
-	udp_peer a --to 127.0.0.1 "$SRV_PORT" send:"from A" mark:"$D/a.sent" \
+	udp_peer a --to 127.0.0.1:"$SRV_PORT" send:"from A" mark:"$D/a.sent" \
 		recv:"$D/a.got" wait:"$D/a.go" send:"A again" wait:"$D/done" drain:"$D/a.extra"
 	aport=$PEER_PORT
 	local apid=$PEER_PID
 	wait_exists "$D/a.sent"
-	udp_peer b --to 127.0.0.1 "$SRV_PORT" send:"from B" mark:"$D/b.sent" \
+	udp_peer b --to 127.0.0.1:"$SRV_PORT" send:"from B" mark:"$D/b.sent" \
 		wait:"$D/b.go" send:"again B" mark:"$D/b.sent2" wait:"$D/done" drain:"$D/b.extra"
 	bport=$PEER_PORT
 	local bpid=$PEER_PID
@@ -516,8 +418,8 @@ print(s.getsockname()[1])')
 	local -a pids ports
 	udp_server srv -u -k -l --framing line 127.0.0.1 0
 	for ((i = 1; i <= n; i++)); do
-		spawn /dev/null "$D/p$i.out" "$D/p$i.err" python3 "$PEER" \
-			--portfile "$D/p$i.port" --to 127.0.0.1 "$SRV_PORT" \
+		spawn /dev/null "$D/p$i.out" "$D/p$i.err" python3 "$SC_FIXTURES/dgpeer.py" \
+			--rcvbuf 1048576 --portfile "$D/p$i.port" --to 127.0.0.1:"$SRV_PORT" \
 			wait:"$D/go$i" send:"hello $i" recv:"$D/got$i" wait:"$D/done" drain:"$D/extra$i"
 		pids[i]=$SPAWN_PID
 	done
@@ -551,7 +453,7 @@ print(s.getsockname()[1])')
 
 @test "-k --idle-timeout: a silent peer is forgotten (-vv), then reported again when it speaks" {
 	udp_server srv -vv -u -k -l --idle-timeout 300ms --framing line 127.0.0.1 0
-	udp_peer p --to 127.0.0.1 "$SRV_PORT" send:one wait:"$D/go" send:two wait:"$D/done"
+	udp_peer p --to 127.0.0.1:"$SRV_PORT" send:one wait:"$D/go" send:two wait:"$D/done"
 	wait_for "$D/srv.err" "^Peer 127\.0\.0\.1 $PEER_PORT expired \(idle\)\$"
 	kill -0 "$SRV_PID"	# forgetting a peer does not end the server
 	touch "$D/go"
@@ -596,7 +498,7 @@ print(s.getsockname()[1])')
 	spawn /dev/null "$D/srv.out" "$D/srv.err" "$SOCKCAT" --recv-info -u -l \
 		--port-file "$D/port" 127.0.0.1 0
 	wait_for "$D/port" '^[0-9]+$'
-	udp_peer tx --to 127.0.0.1 "$(cat "$D/port")" send:hello
+	udp_peer tx --to 127.0.0.1:"$(cat "$D/port")" send:hello
 	wait_for "$D/srv.err" '^Received '
 	run -0 cat "$D/srv.err"
 	[ "${#lines[@]}" -eq 1 ]
@@ -631,7 +533,7 @@ print(s.getsockname()[1])')
 	((port > 0))
 	printf '%s\n' "$port" | cmp - "$D/port"
 	grep -qx "Bound on 127.0.0.1 $port" "$D/srv.err"
-	udp_peer tx --to 127.0.0.1 "$port" send:"via the port file"
+	udp_peer tx --to 127.0.0.1:"$port" send:"via the port file"
 	wait_until 10 size_ge "$D/srv.out" 17
 	[ "$(cat "$D/srv.out")" = "via the port file" ]
 }

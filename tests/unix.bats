@@ -289,21 +289,7 @@ signal_removes_path() {
 # --- 10. -v lines ------------------------------------------------------------
 
 @test "unix: -v lines on the listener and the client" {
-	local spid
-	start_server srv -l -U "$P"
-	spid=$(sc_child "$SRV_PID")
-	run -0 --separate-stderr sc -v -U "$P" </dev/null
-	[[ -z $output ]]
-	((${#stderr_lines[@]} == 2))
-	[[ ${stderr_lines[0]} == "Connection to $P succeeded!" ]]
-	# SO_PEERCRED: the listener's own pid, uid and gid
-	[[ ${stderr_lines[1]} == "Peer credentials: pid $spid, uid $(id -u), gid $(id -g)" ]]
-	wait_exit "$SRV_PID"
-	((WAIT_STATUS == 0))
-	printf '%s\n' "Listening on $P" "Connection received on $P" >"$D/expect"
-	head -n 2 "$D/srv.err" | diff -u "$D/expect" -
-	grep -Eqx "Peer credentials: pid [0-9]+, uid $(id -u), gid $(id -g)" "$D/srv.err"
-	(($(wc -l <"$D/srv.err") == 3))
+	unix_v_lines "$P"
 }
 
 # --- 11. -k ---------------------------------------------------------------------

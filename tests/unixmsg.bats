@@ -9,18 +9,6 @@ load helpers
 
 # --- local helpers ----------------------------------------------------------
 
-# bg_sc NAME IN ARGS... : run "sockcat ARGS" in the background with stdin
-# from IN, stdout in $D/NAME.out and stderr in $D/NAME.err, without the
-# descriptors the tests hold on FIFOs (3, 7, 8); sets BG_PID (tracked).
-bg_sc() {
-	local name=$1 in=$2
-	shift 2
-	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" "$@" \
-		<"$in" >"$D/$name.out" 2>"$D/$name.err" 3>&- 6>&- 7>&- 8>&- &
-	BG_PID=$!
-	track "$BG_PID"
-}
-
 # bg_py NAME ARGS... : run the python peer "msgpeer.py ARGS" in the
 # background (stdout in $D/NAME.log, stderr in $D/NAME.pyerr); sets PY_PID
 # (tracked). Waits for its "ready" line.
@@ -53,13 +41,6 @@ make_msg() {
 	*) head -c "$2" /dev/urandom >"$1" ;;
 	esac
 	has_size "$1" "$2"
-}
-
-# be32 N : N as 4 bytes, big-endian.
-be32() {
-	# shellcheck disable=SC2059
-	printf "$(printf '\\%03o' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) \
-		$(($1 >> 8 & 255)) $(($1 & 255)))"
 }
 
 # frame FRAMING FILE : FILE's bytes as one message in FRAMING, as sockcat
@@ -102,16 +83,6 @@ received_sizes() {
 # received_at_least ERRFILE N : ERRFILE has at least N "Received" lines.
 received_at_least() {
 	(($(received_sizes "$1" | wc -l) >= $2))
-}
-
-# count_lines FILE REGEX : how many lines of FILE match REGEX.
-count_lines() {
-	grep -Ec -- "$2" "$1" || true
-}
-
-# has_lines FILE REGEX N : exactly N lines of FILE match REGEX.
-has_lines() {
-	(($(count_lines "$1" "$2") == $3))
 }
 
 # stop_server : the listener (SRV_PID) is still running, and SIGTERM to
@@ -306,8 +277,8 @@ exchange() {
 		fi
 		cmp "$w/expect" "$D/$tag-srv.out"
 		received_sizes "$D/$tag-srv.err" | cmp "$w/sizes" -
-		(($(count_lines "$D/$tag-srv.err" '^sockcat: ') == 0))
-		(($(count_lines "$D/$tag-cli.err" '^sockcat: ') == 0))
+		(($(count_re "$D/$tag-srv.err" '^sockcat: ') == 0))
+		(($(count_re "$D/$tag-cli.err" '^sockcat: ') == 0))
 	else
 		mkfifo "$w/sin"
 		exec 8<>"$w/sin"
@@ -348,8 +319,8 @@ exchange() {
 		fi
 		cmp "$w/expect" "$D/$tag-cli.out"
 		received_sizes "$D/$tag-cli.err" | cmp "$w/sizes" -
-		(($(count_lines "$D/$tag-srv.err" '^sockcat: ') == 0))
-		(($(count_lines "$D/$tag-cli.err" '^sockcat: ') == 0))
+		(($(count_re "$D/$tag-srv.err" '^sockcat: ') == 0))
+		(($(count_re "$D/$tag-cli.err" '^sockcat: ') == 0))
 	fi
 }
 
@@ -559,20 +530,7 @@ raw_to_python() {
 }
 
 @test "seqpacket: -v lines on the listener and the client" {
-	local spid
-	start_server srv -l -U --seqpacket "$P"
-	spid=$(sc_child "$SRV_PID")
-	run -0 --separate-stderr sc -v -U --seqpacket "$P" </dev/null
-	[[ -z $output ]]
-	((${#stderr_lines[@]} == 2))
-	[[ ${stderr_lines[0]} == "Connection to $P succeeded!" ]]
-	[[ ${stderr_lines[1]} == "Peer credentials: pid $spid, uid $(id -u), gid $(id -g)" ]]
-	wait_exit "$SRV_PID"
-	((WAIT_STATUS == 0))
-	printf '%s\n' "Listening on $P" "Connection received on $P" >"$D/expect"
-	head -n 2 "$D/srv.err" | diff -u "$D/expect" -
-	grep -Eqx "Peer credentials: pid [0-9]+, uid $(id -u), gid $(id -g)" "$D/srv.err"
-	(($(wc -l <"$D/srv.err") == 3))
+	unix_v_lines "$P" --seqpacket
 }
 
 @test "seqpacket: -k serves two clients in turn, messages kept" {
@@ -586,7 +544,7 @@ raw_to_python() {
 	run -0 sc -U --seqpacket --framing line "$P" <"$D/two"
 	wait_until 10 has_size "$D/srv.out" "$(stat -c %s "$D/both")"
 	cmp "$D/both" "$D/srv.out"
-	(($(count_lines "$D/srv.err" "^Connection received on $P\$") == 2))
+	(($(count_re "$D/srv.err" "^Connection received on $P\$") == 2))
 	stop_server
 	[[ ! -e $P ]]
 }
@@ -657,7 +615,7 @@ ping_pong() {
 	wait_exit "$CLI_PID"
 	((WAIT_STATUS == 0))
 	wait_until 10 not_in_proc_net_unix "$name"
-	(($(count_lines "$D/srv.err" 'unbound') == 0))
+	(($(count_re "$D/srv.err" 'unbound') == 0))
 }
 
 # --- 4. unbound senders ---------------------------------------------------------
@@ -671,8 +629,8 @@ ping_pong() {
 	wait_until 10 has_size "$D/srv.out" "$(stat -c %s "$D/expect")"
 	cmp "$D/expect" "$D/srv.out"
 	stop_server
-	(($(count_lines "$D/srv.err" '^sockcat: messages from an unbound UNIX socket cannot be answered$') == 1))
-	(($(count_lines "$D/srv.err" '^sockcat: ') == 1))
+	(($(count_re "$D/srv.err" '^sockcat: messages from an unbound UNIX socket cannot be answered$') == 1))
+	(($(count_re "$D/srv.err" '^sockcat: ') == 1))
 }
 
 # --- 5. truncation ---------------------------------------------------------------
@@ -708,7 +666,7 @@ close_big() {
 	cmp "$D/expect" "$D/srv.out"
 	PEER=$(sed -n 's/^Connection received on //p' "$D/srv.err")
 	[[ -n $PEER ]]
-	(($(count_lines "$D/srv.err" '^sockcat: ') == 1))
+	(($(count_re "$D/srv.err" '^sockcat: ') == 1))
 	grep -qxF "sockcat: message from $PEER truncated: 100000 bytes, receive buffer 65536 (--recv-size)" "$D/srv.err"
 }
 
@@ -723,7 +681,7 @@ close_big() {
 	stop_server
 	cmp "$D/big" "$D/srv.out"
 	[[ $(received_sizes "$D/srv.err") == 100000 ]]
-	(($(count_lines "$D/srv.err" '^sockcat: ') == 0))
+	(($(count_re "$D/srv.err" '^sockcat: ') == 0))
 }
 
 # --- 6. abstract names ------------------------------------------------------------
@@ -842,7 +800,7 @@ close_big() {
 	put 8 "$D/ra"
 	wait_until 10 has_size "$D/a.out" "$(stat -c %s "$D/ra")"
 	put 6 "$D/pb"
-	wait_until 10 has_lines "$D/srv.err" '^Connection received on @' 2
+	wait_until 10 has_count "$D/srv.err" '^Connection received on @' 2
 	b=$(sed -n 's/^Connection received on //p' "$D/srv.err" | sed -n 2p)
 	[[ $a != "$b" ]]
 	put 8 "$D/rb"

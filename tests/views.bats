@@ -282,41 +282,14 @@ check_progress() {
 	[ "$stderr" = "sockcat: --hex-dump /nonexistent/x: No such file or directory" ]
 }
 
-# TELNET_PEER_PY PORTFILE RAW RECORD : listens on 127.0.0.1 port 0, sends
-# the file RAW (telnet commands and text), half-closes, and records what
-# it receives until EOF.
-TELNET_PEER_PY='
-import os, socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(1)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write("%d\n" % s.getsockname()[1])
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-s.settimeout(20)
-c, _ = s.accept()
-c.settimeout(20)
-c.sendall(open(sys.argv[2], "rb").read())
-c.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    got += b
-open(sys.argv[3], "wb").write(got)
-'
-
 @test "-t: the telnet answers sockcat sends are in --hex-dump, --output-sent, -o and --stats" {
 	# IAC DO 1, IAC WILL 3, "hi": answered IAC WONT 1, IAC DONT 3
 	printf '\377\375\001\377\373\003hi' >"$D/raw"
-	rm -f "$D/tel.port"
-	peer_bg tel python3 -c "$TELNET_PEER_PY" "$D/tel.port" "$D/raw" "$D/tel.rec"
-	wait_exists "$D/tel.port"
+	peer_listen tel send:"$D/raw" shut-wr recv-all:"$D/tel.rec"
 	feeder_start "$D/fifo"
 	timeout -k 2 "$SC_TIMEOUT" "$SOCKCAT" -t --stats --hex-dump="$D/dump" \
 		--output-sent "$D/sent" --output-received "$D/received" -o "$D/log" \
-		127.0.0.1 "$(cat "$D/tel.port")" <"$D/fifo" >"$D/cli.out" 2>"$D/cli.err" 3>&- &
+		127.0.0.1 "$PEER_PORT" <"$D/fifo" >"$D/cli.out" 2>"$D/cli.err" 3>&- &
 	local cli=$!
 	track "$cli"
 	wait_until 10 has_size "$D/cli.out" 2
@@ -324,6 +297,7 @@ open(sys.argv[3], "wb").write(got)
 	wait_exit "$cli"
 	[ "$WAIT_STATUS" -eq 0 ]
 	wait_exit "$PEER_PID"
+	[ "$WAIT_STATUS" -eq 0 ]
 	[ "$(cat "$D/cli.out")" = hi ]
 	printf '\377\374\001\377\376\003' | cmp - "$D/tel.rec"
 	# what went over the socket: the raw bytes received, the answers sent
@@ -376,7 +350,7 @@ open(sys.argv[3], "wb").write(got)
 		run -0 sc --append-output -o "$D/log" --output-sent "$D/sent" \
 			--output-received "$D/received" --hex-dump="$D/dump" \
 			127.0.0.1 "$PEER_PORT" <"$D/up$run_no"
-		wait_exit "$PEER_PID"
+		wait_ok "$PEER_PID"
 	done
 	printf 'first run\nanswer 1;second run\nanswer 2;' >"$D/want.log"
 	cmp "$D/want.log" "$D/log"
@@ -393,7 +367,7 @@ open(sys.argv[3], "wb").write(got)
 	rm -f "$D/peer.in"
 	peer_listen peer recv-all:"$D/peer.in" sendstr:"answer 3;" close
 	run -0 sc -o "$D/log" --output-sent "$D/sent" 127.0.0.1 "$PEER_PORT" <"$D/up1"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	printf 'first run\nanswer 3;' >"$D/want.log"
 	cmp "$D/want.log" "$D/log"
 	cmp "$D/up1" "$D/sent"
@@ -511,7 +485,7 @@ STATS_RE='^Stats: sent ([0-9]+) bytes in ([0-9]+) chunks, received ([0-9]+) byte
 		"timeout -k 2 $SC_TIMEOUT '$SOCKCAT' --progress 127.0.0.1 $PEER_PORT <'$D/big' >'$D/got'" \
 		/dev/null </dev/null >"$D/tty" || st=$?
 	[ "$st" -eq 0 ] || fail "script/sockcat exit $st: $(cat -v "$D/tty")"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/big" "$D/slow.rec"
 	[ "$(cat "$D/got")" = 'done' ]
 	check_progress "$D/tty"
@@ -525,13 +499,13 @@ STATS_RE='^Stats: sent ([0-9]+) bytes in ([0-9]+) chunks, received ([0-9]+) byte
 	make_payload "$D/big" $((3 * 1024 * 1024))
 	slow_peer
 	run -0 --separate-stderr sc --progress 127.0.0.1 "$PEER_PORT" <"$D/big"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/big" "$D/slow.rec"
 	[ "$output" = 'done' ]
 	[ -z "$stderr" ]
 	slow_peer
 	run -0 --separate-stderr sc --progress=auto 127.0.0.1 "$PEER_PORT" <"$D/big"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	[ -z "$stderr" ]
 }
 
@@ -539,7 +513,7 @@ STATS_RE='^Stats: sent ([0-9]+) bytes in ([0-9]+) chunks, received ([0-9]+) byte
 	make_payload "$D/big" $((3 * 1024 * 1024))
 	slow_peer
 	sc --progress=always 127.0.0.1 "$PEER_PORT" <"$D/big" >"$D/got" 2>"$D/err"
-	wait_exit "$PEER_PID"
+	wait_ok "$PEER_PID"
 	cmp "$D/big" "$D/slow.rec"
 	[ "$(cat "$D/got")" = 'done' ]
 	check_progress "$D/err"
