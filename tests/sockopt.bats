@@ -517,5 +517,22 @@ EOF
 	usage_row '--peek=-3' --peek=-3 127.0.0.1 9
 	usage_row '--oob-after "-1"' --oob-after -1 --oob x 127.0.0.1 9
 	usage_row 'SO_RCVBUF wants 0 to 2147483647, not "-5"' --sockopt SOL_SOCKET:SO_RCVBUF=-5 127.0.0.1 9
+	# A suffix multiplies after the range check would have passed 0.
+	usage_row '^sockcat: -I "0K": too small \(1-2147483647\)$' -I 0K 127.0.0.1 9
+	usage_row '^sockcat: --mss "0K": too small \(88-65535\)$' --mss 0K 127.0.0.1 9
+	usage_row '^sockcat: -O "3G": too large' -O 3G 127.0.0.1 9
+	usage_row '^sockcat: --linger "0x10000": too large' --linger 0x10000 127.0.0.1 9
+	usage_row 'SO_RCVBUF wants 0 to 2147483647, not "2G"' --sockopt SOL_SOCKET:SO_RCVBUF=2G 127.0.0.1 9
+	# Blanks, signs and stray characters are not numbers.
+	usage_row '^sockcat: -I " 5": not a number' -I ' 5' 127.0.0.1 9
+	usage_row '^sockcat: -I "\+5": not a number' -I +5 127.0.0.1 9
+	usage_row '^sockcat: -I "0x 5": not a number' -I '0x 5' 127.0.0.1 9
+	usage_row '^sockcat: -I "0x-5": not a number' -I 0x-5 127.0.0.1 9
+	usage_row '^sockcat: -I "0x": not a number' -I 0x 127.0.0.1 9
+	usage_row '^sockcat: -I "K": not a number' -I K 127.0.0.1 9
+	usage_row '^sockcat: -I "5KK": not a number' -I 5KK 127.0.0.1 9
+	usage_row '^sockcat: -I "-": not a number' -I - 127.0.0.1 9
+	usage_row 'SO_RCVBUF wants an integer, not "0x 5"' --sockopt 'SOL_SOCKET:SO_RCVBUF=0x 5' 127.0.0.1 9
+	usage_row '^sockcat: -I "0xfffffffffffffffffff": too large' -I 0xfffffffffffffffffff 127.0.0.1 9
 	rows_done
 }
