@@ -168,7 +168,7 @@ sock_listen_inet(const struct sc_opts *o, int backlog, struct sc_error *err)
 	if (host == NULL)
 		return sock_listen_any(o, backlog, err);
 	if ((gai = addr_resolve(host, o->port, o, true, &res)) != 0) {
-		error_gai(err, gai, "resolve \"%s\"", host);
+		error_resolve(err, gai, o->numeric, "resolve \"%s\"", host);
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {

@@ -62,6 +62,8 @@ void	 error_set(struct sc_error *, int, int, const char *, ...)
 	    __attribute__((__format__(__printf__, 4, 5)));
 void	 error_gai(struct sc_error *, int, const char *, ...)
 	    __attribute__((__format__(__printf__, 3, 4)));
+void	 error_resolve(struct sc_error *, int, bool, const char *, ...)
+	    __attribute__((__format__(__printf__, 4, 5)));
 void	 error_reason(struct sc_error *, int, const char *, const char *, ...)
 	    __attribute__((__format__(__printf__, 4, 5)));
 int	 error_exit_for_errno(int);

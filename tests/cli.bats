@@ -245,6 +245,11 @@ hold_fifo() {
 	[[ -z $output ]]
 	[[ $stderr == 'sockcat: resolve "localhost": not a numeric address, and -n forbids name lookups' ]] ||
 		fail "stderr: $stderr"
+	# The same for the address to listen on.
+	run -3 --separate-stderr sc -n -l localhost 0 </dev/null
+	[[ -z $output ]]
+	[[ $stderr == 'sockcat: resolve "localhost": not a numeric address, and -n forbids name lookups' ]] ||
+		fail "-l: stderr: $stderr"
 }
 
 @test "exit 4: TCP connection refused on a port just closed" {
