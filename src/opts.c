@@ -242,6 +242,22 @@ opts_positive_duration(struct opts_state *st, const char *name,
 	return 0;
 }
 
+/*
+ * An option that takes a number: the one syntax of sockopt_int() (decimal
+ * or 0x, K/M/G), from min to max, or a usage error giving the range.
+ */
+int
+opts_number(struct opts_state *st, const char *name, const char *arg,
+    long long min, long long max, long long *v)
+{
+	const char	*errstr;
+
+	if (sockopt_int(arg, min, max, v, &errstr) == -1)
+		return opts_error(st, "%s \"%s\": %s (%lld-%lld)", name, arg,
+		    errstr, min, max);
+	return 0;
+}
+
 /* -4, -6, -U, -u, -b and the other transports. */
 static int
 opts_family(struct opts_state *st, struct sc_opts *o, int ch)

@@ -60,12 +60,10 @@ opts_so_int(struct opts_state *st, struct sc_opts *o, const char *opt,
     const char *cname, enum sc_so_only only)
 {
 	char		 label[64];
-	const char	*errstr;
 	long long	 v;
 
-	if (sockopt_int(arg, min, max, &v, &errstr) == -1)
-		return opts_error(st, "%s \"%s\": %s (%lld-%lld)", opt, arg,
-		    errstr, min, max);
+	if (opts_number(st, opt, arg, min, max, &v) == -1)
+		return -1;
 	(void)snprintf(label, sizeof(label), "%s %lld", cname, v);
 	return opts_so(st, o, label, level, name, SC_OPT_INT, (int)v, NULL,
 	    only, SC_SO_PLAIN);
@@ -140,9 +138,9 @@ opts_ip_kind(struct opts_state *st, struct sc_opts *o, int ch,
 		return opts_so(st, o, label, IPPROTO_IP, IP_TOS, SC_OPT_INT,
 		    tos, NULL, SC_ON_IP, SC_SO_TOS);
 	}
-	if (sockopt_int(arg, ch == 'M' ? 1 : 0, 255, &v, &errstr) == -1)
-		return opts_error(st, "-%c \"%s\": %s (%d-255)", ch, arg,
-		    errstr, ch == 'M' ? 1 : 0);
+	if (opts_number(st, ch == 'M' ? "-M" : "-m", arg, ch == 'M' ? 1 : 0,
+	    255, &v) == -1)
+		return -1;
 	(void)snprintf(label, sizeof(label), "%s %lld", ch == 'M' ? "IP_TTL" :
 	    "IP_MINTTL", v);
 	return opts_so(st, o, label, IPPROTO_IP, ch == 'M' ? IP_TTL :
@@ -266,7 +264,6 @@ static int
 opts_named(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 {
 	long long	 v;
-	const char	*errstr;
 	char		 label[64];
 
 	switch (ch) {
@@ -291,9 +288,8 @@ opts_named(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_KEEPALIVE:
 		return opts_keepalive(st, o, arg);
 	case OPT_LINGER:
-		if (sockopt_int(arg, 0, 65535, &v, &errstr) == -1)
-			return opts_error(st, "--linger \"%s\": %s (0-65535)",
-			    arg, errstr);
+		if (opts_number(st, "--linger", arg, 0, 65535, &v) == -1)
+			return -1;
 		(void)snprintf(label, sizeof(label), "SO_LINGER %llds", v);
 		return opts_so(st, o, label, SOL_SOCKET, SO_LINGER,
 		    SC_OPT_LINGER, (int)v, NULL, SC_ON_ANY, SC_SO_PLAIN);
@@ -341,7 +337,6 @@ static int
 opts_listen_named(struct opts_state *st, struct sc_opts *o, int ch,
     const char *arg)
 {
-	const char	*errstr;
 	long long	 v;
 	char		 label[64];
 
@@ -356,9 +351,8 @@ opts_listen_named(struct opts_state *st, struct sc_opts *o, int ch,
 		    "TCP_FASTOPEN_CONNECT", SC_ON_TCP, SC_SO_PLAIN);
 	case OPT_DEFER_ACCEPT:
 		st->defer_accept = true;
-		if (sockopt_int(arg, 1, 3600, &v, &errstr) == -1)
-			return opts_error(st, "--defer-accept \"%s\": %s "
-			    "(1-3600)", arg, errstr);
+		if (opts_number(st, "--defer-accept", arg, 1, 3600, &v) == -1)
+			return -1;
 		(void)snprintf(label, sizeof(label), "TCP_DEFER_ACCEPT %lld",
 		    v);
 		return opts_so(st, o, label, IPPROTO_TCP, TCP_DEFER_ACCEPT,
@@ -376,9 +370,8 @@ opts_listen_named(struct opts_state *st, struct sc_opts *o, int ch,
 		    ch == OPT_V6ONLY, NULL, SC_ON_V6, SC_SO_PLAIN);
 	case OPT_BACKLOG:
 		st->backlog_given = true;
-		if (sockopt_int(arg, 0, INT_MAX, &v, &errstr) == -1)
-			return opts_error(st, "--backlog \"%s\": %s", arg,
-			    errstr);
+		if (opts_number(st, "--backlog", arg, 0, INT_MAX, &v) == -1)
+			return -1;
 		o->backlog = (int)v;
 		return 0;
 	default:
@@ -421,10 +414,9 @@ opts_sock(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 		return 0;
 	case OPT_PEEK:
 		o->peek = 64;
-		if (arg != NULL && sockopt_int(arg, 1, 65536, &v,
-		    &errstr) == -1)
-			return opts_error(st, "--peek=%s: %s (1-65536)", arg,
-			    errstr);
+		if (arg != NULL && opts_number(st, "--peek", arg, 1, 65536,
+		    &v) == -1)
+			return -1;
 		if (arg != NULL)
 			o->peek = (int)v;
 		return 0;

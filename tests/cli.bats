@@ -166,6 +166,37 @@ hold_fifo() {
 	rows_done
 }
 
+@test "usage: bad numbers, one syntax and one message for every option" {
+	usage_row '^sockcat: --recv-size "-1": too small \(1-1048576\)$'	--recv-size -1 -u 127.0.0.1 9
+	usage_row '^sockcat: --recv-size "2M": too large \(1-1048576\)$'	--recv-size 2M -u 127.0.0.1 9
+	usage_row '^sockcat: --recv-size "": not a number \(1-1048576\)$'	--recv-size '' -u 127.0.0.1 9
+	usage_row '^sockcat: --mcast-ttl "0x100": too large \(0-255\)$'	--mcast-ttl 0x100 -u 127.0.0.1 9
+	usage_row '^sockcat: --max-conns "0K": too small \(1-1000000\)$'	-l -k --echo --max-conns 0K 127.0.0.1 0
+	usage_row '^sockcat: --max-conns " 5": not a number'		-l -k --echo --max-conns ' 5' 127.0.0.1 0
+	usage_row '^sockcat: --listen-fd "99999999999": too large \(0-2147483647\)$' -l --listen-fd 99999999999
+	usage_row '^sockcat: --listen-fd "-1": too small'			-l --listen-fd -1
+	usage_row '^sockcat: --listen-fd "3x": not a number'			-l --listen-fd 3x
+	usage_row '^sockcat: --retry "\+3": not a number \(1-2147483647\)$'	--retry +3 127.0.0.1 9
+	usage_row '^sockcat: --scan-parallel "2K": too large \(1-1024\)$'	-z --scan-parallel 2K 127.0.0.1 9
+	usage_row '^sockcat: --backlog "-1": too small \(0-2147483647\)$'	-l --backlog -1 127.0.0.1 0
+	usage_row '^sockcat: --defer-accept "1G": too large \(1-3600\)$'	-l --defer-accept 1G 127.0.0.1 0
+	usage_row '^sockcat: -M "0": too small \(1-255\)$'			-M 0 127.0.0.1 9
+	usage_row '^sockcat: -m "x": not a number \(0-255\)$'		-m x 127.0.0.1 9
+	usage_row '^sockcat: --keepalive "1,2,3,4": want IDLE,INTVL,CNT$'	--keepalive=1,2,3,4 127.0.0.1 9
+	usage_row '^sockcat: --keepalive ",0,": TCP_KEEPINTVL too small'	--keepalive=,0, 127.0.0.1 9
+	rows_done
+}
+
+@test "numbers in hexadecimal and with K, M, G are accepted by every number option" {
+	accepted_row --recv-size 64K -u localhost 80
+	accepted_row --recv-size 0x10000 -u localhost 80
+	accepted_row --mcast-ttl 0xff -u localhost 80
+	accepted_row -I 1M -O 0x8000 localhost 80
+	accepted_row --retry 0x3 localhost 80
+	accepted_row -l -k --echo --max-conns 1K localhost 0
+	rows_done
+}
+
 @test "usage: host name and UNIX path lengths" {
 	local host254 path200 path108
 	sockdir

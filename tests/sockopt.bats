@@ -514,7 +514,7 @@ EOF
 	usage_row '--mss "-5"' --mss -5 127.0.0.1 9
 	usage_row '--linger "-1"' --linger -1 127.0.0.1 9
 	usage_row '--backlog "-1"' --backlog -1 -l 127.0.0.1 0
-	usage_row '--peek=-3' --peek=-3 127.0.0.1 9
+	usage_row '^sockcat: --peek "-3": too small \(1-65536\)$' --peek=-3 127.0.0.1 9
 	usage_row '--oob-after "-1"' --oob-after -1 --oob x 127.0.0.1 9
 	usage_row 'SO_RCVBUF wants 0 to 2147483647, not "-5"' --sockopt SOL_SOCKET:SO_RCVBUF=-5 127.0.0.1 9
 	# A suffix multiplies after the range check would have passed 0.
