@@ -531,6 +531,8 @@ opts_listen_operands(struct opts_state *st, struct sc_opts *o, int argc,
 	if (host != NULL && strlen(host) > HOST_MAX)
 		return opts_error(st, "host name too long (over %d bytes)",
 		    HOST_MAX);
+	if (host != NULL && *host == '\0')
+		return opts_error(st, "empty host name");
 	o->host = host;
 	o->source_addr = NULL;
 	if (addr_parse_port(port, o->proto->name, true, &o->port,
@@ -572,6 +574,8 @@ opts_connect_operands(struct opts_state *st, struct sc_opts *o, int argc,
 	if (o->source_addr != NULL && strlen(o->source_addr) > HOST_MAX)
 		return opts_error(st, "source address too long (over %d bytes)",
 		    HOST_MAX);
+	if (o->source_addr != NULL && *o->source_addr == '\0')
+		return opts_error(st, "empty source address");
 	return 0;
 }
 

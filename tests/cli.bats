@@ -127,6 +127,9 @@ hold_fifo() {
 	usage_row '-U: too many operands: "extra"'		-U "$SOCKDIR/s" extra
 	usage_row '-U: too many operands: "extra"'		-l -U "$SOCKDIR/s" extra
 	usage_row 'empty host name'				'' 9
+	usage_row '^sockcat: empty host name$'			-l '' 0
+	usage_row '^sockcat: empty host name$'			-l -s '' 0
+	usage_row '^sockcat: empty source address$'		-s '' 127.0.0.1 9
 	rows_done
 }
 
@@ -211,6 +214,9 @@ hold_fifo() {
 	usage_row 'path too long'		-U "$path108"
 	usage_row 'empty UNIX socket path'	-U ''
 	usage_row 'empty UNIX socket path'	-l -U ''
+	usage_row '^sockcat: "@": empty abstract socket name$'	-U @
+	usage_row '^sockcat: "@": empty abstract socket name$'	-l -U @
+	usage_row '^sockcat: -s "@": empty abstract socket name$' --unix-dgram -s @ "$BATS_TEST_TMPDIR/s"
 	rows_done
 	[[ ! -e $path200 && ! -e $path108 ]]
 }
