@@ -116,6 +116,10 @@ opts_view_conflicts(struct opts_state *st, struct sc_opts *o)
 		return opts_error(st, "-z scans TCP or UDP ports");
 	if (o->scan && !stdio)
 		return opts_error(st, "-z cannot be used with a handler");
+	if (o->scan && (o->source_addr != NULL || st->source_port != NULL ||
+	    o->nsockopts > 0))
+		return opts_error(st, "-z probes from plain sockets: not with "
+		    "-s, -p or socket options");
 	if (o->randomize && !o->scan)
 		return opts_error(st, "-r requires -z");
 	if (o->scan_parallel != 32 && !o->scan)

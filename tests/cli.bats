@@ -252,6 +252,13 @@ hold_fifo() {
 	usage_row 'address operand "192\.0\.2\.2" differs from -s "192\.0\.2\.1"' \
 	    -l -s 192.0.2.1 192.0.2.2 0
 	usage_row '--port-file: empty file name'	-l --port-file '' 192.0.2.1 0
+	# The probes of -z would ignore a source and socket options.
+	usage_row '^sockcat: -z probes from plain sockets: not with -s, -p or socket options$' \
+	    -z -s 127.0.0.1 127.0.0.1 9
+	usage_row '-z probes from plain sockets'	-z -p 4000 127.0.0.1 9
+	usage_row '-z probes from plain sockets'	-z --nodelay 127.0.0.1 9
+	usage_row '-z probes from plain sockets'	-z -u -T lowdelay 127.0.0.1 9
+	usage_row '-z probes from plain sockets'	-z --sockopt SOL_SOCKET:SO_MARK=1 127.0.0.1 9
 	rows_done
 	[[ ! -e $p && ! -e $pf ]]
 }
