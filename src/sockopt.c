@@ -207,6 +207,11 @@ sockopt_value(const char *value, const struct sc_optname *on,
 		so->ival = (int)(unsigned int)v;
 		return 0;
 	}
+	if (on == NULL && strcmp(errstr, "not a number") != 0) {
+		(void)snprintf(err, errlen, "option %d wants an int (%lld to "
+		    "%lld), not \"%s\"", so->name, min, max, value);
+		return -1;
+	}
 	if (on == NULL) {	/* by number: not an integer, a string */
 		so->type = SC_OPT_STRING;
 		return (so->sval = strdup(value)) == NULL ? -1 : 0;

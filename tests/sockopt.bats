@@ -365,6 +365,10 @@ EOF
 	usage_row 'unknown option "TCP_NODELAY"' --sockopt SOL_SOCKET:TCP_NODELAY=1 127.0.0.1 9
 	usage_row 'TCP_NODELAY.*"maybe"' --sockopt IPPROTO_TCP:TCP_NODELAY=maybe 127.0.0.1 9
 	usage_row 'SO_RCVBUF.*integer.*"abc"' --sockopt SOL_SOCKET:SO_RCVBUF=abc 127.0.0.1 9
+	# By number, digits are an int, never a string of digits.
+	usage_row '^sockcat: --sockopt "1:99=99999999999": option 99 wants an int \(-2147483648 to 2147483647\), not "99999999999"$' \
+	    --sockopt 1:99=99999999999 127.0.0.1 9
+	usage_row 'option 99 wants an int' --sockopt 1:99=0x100000000 127.0.0.1 9
 	usage_row 'SO_PEERCRED cannot be set' --sockopt SOL_SOCKET:SO_PEERCRED=1 127.0.0.1 9
 	usage_row 'TCP_INFO cannot be set' --sockopt IPPROTO_TCP:TCP_INFO=1 127.0.0.1 9
 	usage_row 'LEVEL:NAME=VALUE' --sockopt SOL_SOCKET:SO_RCVBUF 127.0.0.1 9
