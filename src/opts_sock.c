@@ -226,6 +226,8 @@ opts_unescape(const char *in, char *out, size_t *n)
 			    k++, p++)
 				v = v * 8 + (*p - '0');
 			p--;
+			if (v > 0377)	/* \400 and up are not a byte */
+				return -1;
 			out[len++] = (char)v;
 			break;
 		}

@@ -520,6 +520,10 @@ EOF
 	usage_row '--backlog "-1"' --backlog -1 -l 127.0.0.1 0
 	usage_row '^sockcat: --peek "-3": too small \(1-65536\)$' --peek=-3 127.0.0.1 9
 	usage_row '--oob-after "-1"' --oob-after -1 --oob x 127.0.0.1 9
+	usage_row '^sockcat: --oob "\\777": bad escape$' --oob '\777' 127.0.0.1 9
+	usage_row '^sockcat: --oob "a\\x": bad escape$' --oob 'a\x' 127.0.0.1 9
+	usage_row '^sockcat: --oob "\\q": bad escape$' --oob '\q' 127.0.0.1 9
+	usage_row '^sockcat: --oob: no data$' --oob '' 127.0.0.1 9
 	usage_row 'SO_RCVBUF wants 0 to 2147483647, not "-5"' --sockopt SOL_SOCKET:SO_RCVBUF=-5 127.0.0.1 9
 	# A suffix multiplies after the range check would have passed 0.
 	usage_row '^sockcat: -I "0K": too small \(1-2147483647\)$' -I 0K 127.0.0.1 9
