@@ -296,6 +296,25 @@ hold_fifo() {
 		fail "-l: stderr: $stderr"
 }
 
+@test "exit 1: --port-file in a missing directory; --listen-fd on a closed descriptor, a file, a socket not listening" {
+	local d=$BATS_TEST_TMPDIR
+	run -1 --separate-stderr sc -l --port-file "$d/no/pf" 127.0.0.1 0 </dev/null
+	[[ -z $output ]]
+	assert_equal "$stderr" "sockcat: --port-file $d/no/pf: No such file or directory"
+	[[ ! -e $d/no ]]
+	run -1 --separate-stderr sc -l --listen-fd 1000 </dev/null
+	assert_equal "$stderr" "sockcat: descriptor 1000: Bad file descriptor"
+	run -1 --separate-stderr sc -l --listen-fd 0 </dev/null
+	assert_equal "$stderr" "sockcat: descriptor 0: not a TCP, UDP or UNIX socket"
+	# fd 5: a TCP socket, neither bound nor listening
+	run -1 --separate-stderr timeout 10 python3 -c '
+import os, socket, sys
+os.dup2(socket.socket().detach(), 5)
+os.set_inheritable(5, True)
+os.execvp(sys.argv[1], sys.argv[1:])' "$SOCKCAT" -l --listen-fd 5 </dev/null
+	assert_equal "$stderr" "sockcat: inherited socket 5: not listening"
+}
+
 @test "exit 4: TCP connection refused on a port just closed" {
 	local port
 	start_server srv -l 127.0.0.1 0
