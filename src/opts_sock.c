@@ -77,19 +77,15 @@ opts_so_on(struct opts_state *st, struct sc_opts *o, int level, int name,
 	    kind);
 }
 
-/* --keepalive[=IDLE,INTVL,CNT] */
+/* --keepalive[=IDLE,INTVL,CNT], each in the range the table gives it. */
 static int
 opts_keepalive(struct opts_state *st, struct sc_opts *o, const char *arg)
 {
-	char		 buf[64], *p, *q;
-	const char	*errstr;
-	static const int names[3] = { TCP_KEEPIDLE, TCP_KEEPINTVL,
+	static const int	 names[3] = { TCP_KEEPIDLE, TCP_KEEPINTVL,
 	    TCP_KEEPCNT };
-	static const char *cn[3] = { "TCP_KEEPIDLE", "TCP_KEEPINTVL",
-	    "TCP_KEEPCNT" };
-	char		 label[64];
-	long long	 v;
-	int		 i;
+	const struct sc_optname	*on;
+	char			 buf[64], opt[64], *p, *q;
+	int			 i;
 
 	if (opts_so_on(st, o, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE",
 	    SC_ON_ANY, SC_SO_PLAIN) == -1)
@@ -103,14 +99,11 @@ opts_keepalive(struct opts_state *st, struct sc_opts *o, const char *arg)
 		if ((q = strchr(p, ',')) != NULL)
 			*q++ = '\0';
 		if (*p != '\0') {
-			if (sockopt_int(p, 1, 32767, &v, &errstr) == -1)
-				return opts_error(st, "--keepalive \"%s\": %s "
-				    "%s (1-32767)", arg, cn[i], errstr);
-			(void)snprintf(label, sizeof(label), "%s %lld", cn[i],
-			    v);
-			if (opts_so(st, o, label, IPPROTO_TCP, names[i],
-			    SC_OPT_INT, (int)v, NULL, SC_ON_TCP,
-			    SC_SO_PLAIN) == -1)
+			on = names_option(IPPROTO_TCP, names[i]);
+			(void)snprintf(opt, sizeof(opt), "--keepalive %s",
+			    on->name);
+			if (opts_so_int(st, o, opt, p, on->min, on->max,
+			    IPPROTO_TCP, names[i], on->name, SC_ON_TCP) == -1)
 				return -1;
 		}
 		p = q;

@@ -186,7 +186,8 @@ hold_fifo() {
 	usage_row '^sockcat: -M "0": too small \(1-255\)$'			-M 0 127.0.0.1 9
 	usage_row '^sockcat: -m "x": not a number \(0-255\)$'		-m x 127.0.0.1 9
 	usage_row '^sockcat: --keepalive "1,2,3,4": want IDLE,INTVL,CNT$'	--keepalive=1,2,3,4 127.0.0.1 9
-	usage_row '^sockcat: --keepalive ",0,": TCP_KEEPINTVL too small'	--keepalive=,0, 127.0.0.1 9
+	usage_row '^sockcat: --keepalive TCP_KEEPINTVL "0": too small \(1-32767\)$' --keepalive=,0, 127.0.0.1 9
+	usage_row '^sockcat: --keepalive TCP_KEEPCNT "128": too large \(1-127\)$' --keepalive=1,1,128 127.0.0.1 9
 	rows_done
 }
 
