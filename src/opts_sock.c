@@ -65,8 +65,9 @@ opts_so_int(struct opts_state *st, struct sc_opts *o, const char *opt,
 	if (opts_number(st, opt, arg, min, max, &v) == -1)
 		return -1;
 	(void)snprintf(label, sizeof(label), "%s %lld", cname, v);
-	return opts_so(st, o, label, level, name, SC_OPT_INT, (int)v, NULL,
-	    only, SC_SO_PLAIN);
+	/* SO_MARK is a u32: its upper half as the int of the same bits. */
+	return opts_so(st, o, label, level, name, SC_OPT_INT,
+	    (int)(unsigned int)v, NULL, only, SC_SO_PLAIN);
 }
 
 static int
@@ -299,7 +300,7 @@ opts_named(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 		return opts_so(st, o, label, SOL_SOCKET, SO_BINDTODEVICE,
 		    SC_OPT_STRING, 0, arg, SC_ON_ANY, SC_SO_PLAIN);
 	case OPT_MARK:
-		return opts_so_int(st, o, "--mark", arg, 0, UINT_MAX / 2,
+		return opts_so_int(st, o, "--mark", arg, 0, UINT32_MAX,
 		    SOL_SOCKET, SO_MARK, "SO_MARK", SC_ON_ANY);
 	case OPT_PRIORITY:
 		return opts_so_int(st, o, "--priority", arg, 0, 6, SOL_SOCKET,

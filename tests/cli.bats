@@ -184,6 +184,7 @@ hold_fifo() {
 	usage_row '^sockcat: --backlog "-1": too small \(0-2147483647\)$'	-l --backlog -1 127.0.0.1 0
 	usage_row '^sockcat: --defer-accept "1G": too large \(1-3600\)$'	-l --defer-accept 1G 127.0.0.1 0
 	usage_row '^sockcat: -M "0": too small \(1-255\)$'			-M 0 127.0.0.1 9
+	usage_row '^sockcat: --mark "0x100000000": too large \(0-4294967295\)$' --mark 0x100000000 127.0.0.1 9
 	usage_row '^sockcat: -m "x": not a number \(0-255\)$'		-m x 127.0.0.1 9
 	usage_row '^sockcat: --keepalive "1,2,3,4": want IDLE,INTVL,CNT$'	--keepalive=1,2,3,4 127.0.0.1 9
 	usage_row '^sockcat: --keepalive TCP_KEEPINTVL "0": too small \(1-32767\)$' --keepalive=,0, 127.0.0.1 9
@@ -197,6 +198,7 @@ hold_fifo() {
 	accepted_row --mcast-ttl 0xff -u localhost 80
 	accepted_row -I 1M -O 0x8000 localhost 80
 	accepted_row --retry 0x3 localhost 80
+	accepted_row --mark 0xffffffff localhost 80
 	accepted_row -l -k --echo --max-conns 1K localhost 0
 	rows_done
 }

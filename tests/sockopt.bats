@@ -194,10 +194,10 @@ rmem_x2() {
 	[[ $(ss_field "$acc" class_id) == 0x2 ]]
 }
 
-@test "ss: --mark 5 shows as fwmark:0x5 (root)" {
+@test "ss: --mark 5 shows as fwmark:0x5, a mark of 32 bits whole (root)" {
 	need_net_admin
 	CLI_OPTS=(--mark 5)
-	SRV_OPTS=(--mark 7)
+	SRV_OPTS=(--mark 0xfffffff7)
 	hold_tcp
 	local cli acc
 	cli=$(ss_tcp "$CPORT")
@@ -205,7 +205,7 @@ rmem_x2() {
 	echo "client: $cli"
 	echo "accepted: $acc"
 	[[ $(ss_field "$cli" fwmark) == 0x5 ]]
-	[[ $(ss_field "$acc" fwmark) == 0x7 ]]
+	[[ $(ss_field "$acc" fwmark) == 0xfffffff7 ]]
 }
 
 @test "UDP: a Python receiver sees -M as the datagram's TTL and -T as its TOS" {
