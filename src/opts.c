@@ -661,6 +661,8 @@ opts_ambiguous(const char *w, char *buf, size_t size)
 	int			 found = 0;
 
 	buf[0] = '\0';
+	if (n == 0)		/* "--=x": a prefix of everything, no option */
+		return false;
 	for (o = opts_table; o->name != NULL; o++) {
 		if (strncmp(o->name, w + 2, n) != 0)
 			continue;

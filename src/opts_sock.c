@@ -435,6 +435,11 @@ opts_sock(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_SEND_FD:
 		if (*arg == '\0')
 			return opts_error(st, "--send-fd: empty file name");
+		/* The number is read where it is used (anc.c): digits only. */
+		if (strncmp(arg, "fd:", 3) == 0 && (arg[3] == '\0' ||
+		    strspn(arg + 3, "0123456789") != strlen(arg + 3)))
+			return opts_error(st, "--send-fd \"%s\": want fd: and "
+			    "a descriptor number", arg);
 		o->send_fd = arg;
 		return 0;
 	case OPT_RECV_FD:

@@ -88,6 +88,7 @@ hold_fifo() {
 	usage_row '^sockcat: unknown option -Z$'		127.0.0.1 9 -Z
 	usage_row '^sockcat: unknown option --bogus$'		--bogus 127.0.0.1 9
 	usage_row '^sockcat: unknown option --bogus$'		--bogus=1 127.0.0.1 9
+	usage_row '^sockcat: unknown option --$'			--=,, 127.0.0.1 9
 	usage_row '^sockcat: unknown option --listenx$'		--listenx 127.0.0.1 9
 	usage_row '^sockcat: option --no is ambiguous \(--no-stdin, --no-mcast-loop, --no-shutdown, --nodelay, --no-v6only\)$' \
 	    --no 127.0.0.1 9
@@ -185,6 +186,9 @@ hold_fifo() {
 	usage_row '^sockcat: --defer-accept "1G": too large \(1-3600\)$'	-l --defer-accept 1G 127.0.0.1 0
 	usage_row '^sockcat: -M "0": too small \(1-255\)$'			-M 0 127.0.0.1 9
 	usage_row '^sockcat: --mark "0x100000000": too large \(0-4294967295\)$' --mark 0x100000000 127.0.0.1 9
+	usage_row '^sockcat: --send-fd "fd:": want fd: and a descriptor number$' --send-fd fd: -U "$BATS_TEST_TMPDIR/s"
+	usage_row '^sockcat: --send-fd "fd:-1": want fd:'			--send-fd fd:-1 -U "$BATS_TEST_TMPDIR/s"
+	usage_row '^sockcat: --send-fd "fd:3x": want fd:'			--send-fd fd:3x -U "$BATS_TEST_TMPDIR/s"
 	usage_row '^sockcat: -m "x": not a number \(0-255\)$'		-m x 127.0.0.1 9
 	usage_row '^sockcat: --keepalive "1,2,3,4": want IDLE,INTVL,CNT$'	--keepalive=1,2,3,4 127.0.0.1 9
 	usage_row '^sockcat: --keepalive TCP_KEEPINTVL "0": too small \(1-32767\)$' --keepalive=,0, 127.0.0.1 9
