@@ -38,7 +38,8 @@ sock_open(int family, int socktype, int protocol)
 	return fd;
 }
 
-static int
+/* An int option, quietly: -1 with errno for the caller to report. */
+int
 sock_setint(int fd, int level, int name, int value)
 {
 	return sys_setsockopt(fd, level, name, &value, sizeof(value));
@@ -337,7 +338,7 @@ static int
 sock_opt(int fd, int level, int name, int value, const char *what,
     struct sc_error *err)
 {
-	if (sys_setsockopt(fd, level, name, &value, sizeof(value)) == 0)
+	if (sock_setint(fd, level, name, value) == 0)
 		return 0;
 	error_set(err, SC_EXIT_FAIL, errno, "setsockopt %s", what);
 	return -1;

@@ -797,6 +797,7 @@ void	 zcopy_free(struct sc_zcopy *, int);
 #define SC_BACKLOG	128
 
 int	 sock_open(int, int, int);
+int	 sock_setint(int, int, int, int);
 int	 sock_listen_inet(const struct sc_opts *, int, struct sc_error *);
 int	 sock_listen_unix(const struct sc_opts *, const char *, int,
 	    struct stat *, struct sc_error *);

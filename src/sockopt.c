@@ -460,7 +460,7 @@ sockopt_set_own(int fd, int level, int name, int value, const char *why,
 
 	(void)snprintf(label, sizeof(label), "%s %d",
 	    names_optname(level, name, nb, sizeof(nb)), value);
-	if (sys_setsockopt(fd, level, name, &value, sizeof(value)) == -1) {
+	if (sock_setint(fd, level, name, value) == -1) {
 		error_set(err, SC_EXIT_FAIL, errno, "setsockopt %s for %s",
 		    label, why);
 		return -1;
