@@ -137,6 +137,10 @@ addr_unix(const char *path, struct sockaddr_un *sun, socklen_t *len,
 	}
 	if (addr_unix_abstract(path)) {
 #ifdef HAVE_ABSTRACT_UNIX
+		if (n == 1) {
+			*errstr = "empty abstract socket name";
+			return -1;
+		}
 		if (n > sizeof(sun->sun_path)) {
 			*errstr = "abstract name too long for sun_path";
 			return -1;

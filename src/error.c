@@ -52,6 +52,27 @@ error_gai(struct sc_error *e, int gai, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Looking up WHAT failed with code gai: with -n (numeric), a name that is
+ * not a numeric address is refused rather than not found.
+ */
+void
+error_resolve(struct sc_error *e, int gai, bool numeric, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	if (gai == EAI_NONAME && numeric)
+		error_fill(e, SC_EXIT_RESOLVE, 0, 0, "not a numeric address, "
+		    "and -n forbids name lookups", fmt, ap);
+	else if (gai == EAI_SYSTEM)
+		error_fill(e, SC_EXIT_FAIL, errno, 0, NULL, fmt, ap);
+	else
+		error_fill(e, SC_EXIT_RESOLVE, 0, gai, NULL, fmt, ap);
+	va_end(ap);
+}
+
 /* WHAT failed for a reason that is not an errno value. */
 void
 error_reason(struct sc_error *e, int exit, const char *reason,

@@ -242,6 +242,22 @@ opts_positive_duration(struct opts_state *st, const char *name,
 	return 0;
 }
 
+/*
+ * An option that takes a number: the one syntax of sockopt_int() (decimal
+ * or 0x, K/M/G), from min to max, or a usage error giving the range.
+ */
+int
+opts_number(struct opts_state *st, const char *name, const char *arg,
+    long long min, long long max, long long *v)
+{
+	const char	*errstr;
+
+	if (sockopt_int(arg, min, max, v, &errstr) == -1)
+		return opts_error(st, "%s \"%s\": %s (%lld-%lld)", name, arg,
+		    errstr, min, max);
+	return 0;
+}
+
 /* -4, -6, -U, -u, -b and the other transports. */
 static int
 opts_family(struct opts_state *st, struct sc_opts *o, int ch)
@@ -515,6 +531,8 @@ opts_listen_operands(struct opts_state *st, struct sc_opts *o, int argc,
 	if (host != NULL && strlen(host) > HOST_MAX)
 		return opts_error(st, "host name too long (over %d bytes)",
 		    HOST_MAX);
+	if (host != NULL && *host == '\0')
+		return opts_error(st, "empty host name");
 	o->host = host;
 	o->source_addr = NULL;
 	if (addr_parse_port(port, o->proto->name, true, &o->port,
@@ -556,6 +574,8 @@ opts_connect_operands(struct opts_state *st, struct sc_opts *o, int argc,
 	if (o->source_addr != NULL && strlen(o->source_addr) > HOST_MAX)
 		return opts_error(st, "source address too long (over %d bytes)",
 		    HOST_MAX);
+	if (o->source_addr != NULL && *o->source_addr == '\0')
+		return opts_error(st, "empty source address");
 	return 0;
 }
 
@@ -641,6 +661,8 @@ opts_ambiguous(const char *w, char *buf, size_t size)
 	int			 found = 0;
 
 	buf[0] = '\0';
+	if (n == 0)		/* "--=x": a prefix of everything, no option */
+		return false;
 	for (o = opts_table; o->name != NULL; o++) {
 		if (strncmp(o->name, w + 2, n) != 0)
 			continue;

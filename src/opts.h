@@ -121,6 +121,8 @@ int	 opts_error(struct opts_state *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 int	 opts_positive_duration(struct opts_state *, const char *,
 	    const char *, int64_t *);
+int	 opts_number(struct opts_state *, const char *, const char *,
+	    long long, long long, long long *);
 
 /* opts_dgram.c */
 int	 opts_message(struct opts_state *, struct sc_opts *, int, const char *);

@@ -23,7 +23,7 @@ int
 opts_message(struct opts_state *st, struct sc_opts *o, int ch,
     const char *arg)
 {
-	const char	*errstr;
+	long long	 v;
 
 	switch (ch) {
 	case OPT_FRAMING:
@@ -34,10 +34,10 @@ opts_message(struct opts_state *st, struct sc_opts *o, int ch,
 		break;
 	case OPT_RECV_SIZE:
 		st->recv_size_given = true;
-		o->recv_size = (size_t)strtonum(arg, 1, SC_SEND_MAX, &errstr);
-		if (errstr != NULL)
-			return opts_error(st, "--recv-size \"%s\": %s (1-%d)",
-			    arg, errstr, SC_SEND_MAX);
+		if (opts_number(st, "--recv-size", arg, 1, SC_SEND_MAX,
+		    &v) == -1)
+			return -1;
+		o->recv_size = (size_t)v;
 		break;
 	default:
 		o->recv_info = true;
@@ -75,6 +75,7 @@ int
 opts_mcast(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 {
 	const char	*errstr;
+	long long	 v;
 
 	switch (ch) {
 	case OPT_MCAST_JOIN:
@@ -90,10 +91,9 @@ opts_mcast(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 		break;
 	case OPT_MCAST_TTL:
 		st->mcast_ttl_given = true;
-		o->mcast_ttl = (int)strtonum(arg, 0, 255, &errstr);
-		if (errstr != NULL)
-			return opts_error(st, "--mcast-ttl \"%s\": %s (0-255)",
-			    arg, errstr);
+		if (opts_number(st, "--mcast-ttl", arg, 0, 255, &v) == -1)
+			return -1;
+		o->mcast_ttl = (int)v;
 		break;
 	case OPT_MCAST_LOOP:
 		st->mcast_loop_given = true;

@@ -93,6 +93,7 @@ opts_server(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	socklen_t		 len;
 	const char		*errstr;
 	char			**argv;
+	long long		 v;
 
 	switch (ch) {
 	case OPT_ECHO:
@@ -125,10 +126,9 @@ opts_server(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 		return opts_handler(st, o, SC_HANDLER_FORWARD);
 	case OPT_MAX_CONNS:
 		st->max_conns_given = true;
-		o->max_conns = (size_t)strtonum(arg, 1, 1000000, &errstr);
-		if (errstr != NULL)
-			return opts_error(st, "--max-conns \"%s\": %s "
-			    "(1-1000000)", arg, errstr);
+		if (opts_number(st, "--max-conns", arg, 1, 1000000, &v) == -1)
+			return -1;
+		o->max_conns = (size_t)v;
 		return 0;
 	case OPT_ALLOW:
 	case OPT_DENY:
@@ -137,10 +137,9 @@ opts_server(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_DENYFILE:
 		return opts_acl(st, o, ch == OPT_DENYFILE, true, arg);
 	case OPT_LISTEN_FD:
-		o->listen_fd = (int)strtonum(arg, 0, INT_MAX, &errstr);
-		if (errstr != NULL)
-			return opts_error(st, "--listen-fd \"%s\": %s", arg,
-			    errstr);
+		if (opts_number(st, "--listen-fd", arg, 0, INT_MAX, &v) == -1)
+			return -1;
+		o->listen_fd = (int)v;
 		st->listen_fd_given = true;
 		return 0;
 	default:

@@ -60,15 +60,14 @@ opts_so_int(struct opts_state *st, struct sc_opts *o, const char *opt,
     const char *cname, enum sc_so_only only)
 {
 	char		 label[64];
-	const char	*errstr;
 	long long	 v;
 
-	if (sockopt_int(arg, min, max, &v, &errstr) == -1)
-		return opts_error(st, "%s \"%s\": %s (%lld-%lld)", opt, arg,
-		    errstr, min, max);
+	if (opts_number(st, opt, arg, min, max, &v) == -1)
+		return -1;
 	(void)snprintf(label, sizeof(label), "%s %lld", cname, v);
-	return opts_so(st, o, label, level, name, SC_OPT_INT, (int)v, NULL,
-	    only, SC_SO_PLAIN);
+	/* SO_MARK is a u32: its upper half as the int of the same bits. */
+	return opts_so(st, o, label, level, name, SC_OPT_INT,
+	    (int)(unsigned int)v, NULL, only, SC_SO_PLAIN);
 }
 
 static int
@@ -79,19 +78,15 @@ opts_so_on(struct opts_state *st, struct sc_opts *o, int level, int name,
 	    kind);
 }
 
-/* --keepalive[=IDLE,INTVL,CNT] */
+/* --keepalive[=IDLE,INTVL,CNT], each in the range the table gives it. */
 static int
 opts_keepalive(struct opts_state *st, struct sc_opts *o, const char *arg)
 {
-	char		 buf[64], *p, *q;
-	const char	*errstr;
-	static const int names[3] = { TCP_KEEPIDLE, TCP_KEEPINTVL,
+	static const int	 names[3] = { TCP_KEEPIDLE, TCP_KEEPINTVL,
 	    TCP_KEEPCNT };
-	static const char *cn[3] = { "TCP_KEEPIDLE", "TCP_KEEPINTVL",
-	    "TCP_KEEPCNT" };
-	char		 label[64];
-	long long	 v;
-	int		 i;
+	const struct sc_optname	*on;
+	char			 buf[64], opt[64], *p, *q;
+	int			 i;
 
 	if (opts_so_on(st, o, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE",
 	    SC_ON_ANY, SC_SO_PLAIN) == -1)
@@ -105,14 +100,11 @@ opts_keepalive(struct opts_state *st, struct sc_opts *o, const char *arg)
 		if ((q = strchr(p, ',')) != NULL)
 			*q++ = '\0';
 		if (*p != '\0') {
-			if (sockopt_int(p, 1, 32767, &v, &errstr) == -1)
-				return opts_error(st, "--keepalive \"%s\": %s "
-				    "%s (1-32767)", arg, cn[i], errstr);
-			(void)snprintf(label, sizeof(label), "%s %lld", cn[i],
-			    v);
-			if (opts_so(st, o, label, IPPROTO_TCP, names[i],
-			    SC_OPT_INT, (int)v, NULL, SC_ON_TCP,
-			    SC_SO_PLAIN) == -1)
+			on = names_option(IPPROTO_TCP, names[i]);
+			(void)snprintf(opt, sizeof(opt), "--keepalive %s",
+			    on->name);
+			if (opts_so_int(st, o, opt, p, on->min, on->max,
+			    IPPROTO_TCP, names[i], on->name, SC_ON_TCP) == -1)
 				return -1;
 		}
 		p = q;
@@ -140,9 +132,9 @@ opts_ip_kind(struct opts_state *st, struct sc_opts *o, int ch,
 		return opts_so(st, o, label, IPPROTO_IP, IP_TOS, SC_OPT_INT,
 		    tos, NULL, SC_ON_IP, SC_SO_TOS);
 	}
-	if (sockopt_int(arg, ch == 'M' ? 1 : 0, 255, &v, &errstr) == -1)
-		return opts_error(st, "-%c \"%s\": %s (%d-255)", ch, arg,
-		    errstr, ch == 'M' ? 1 : 0);
+	if (opts_number(st, ch == 'M' ? "-M" : "-m", arg, ch == 'M' ? 1 : 0,
+	    255, &v) == -1)
+		return -1;
 	(void)snprintf(label, sizeof(label), "%s %lld", ch == 'M' ? "IP_TTL" :
 	    "IP_MINTTL", v);
 	return opts_so(st, o, label, IPPROTO_IP, ch == 'M' ? IP_TTL :
@@ -228,6 +220,8 @@ opts_unescape(const char *in, char *out, size_t *n)
 			    k++, p++)
 				v = v * 8 + (*p - '0');
 			p--;
+			if (v > 0377)	/* \400 and up are not a byte */
+				return -1;
 			out[len++] = (char)v;
 			break;
 		}
@@ -266,7 +260,6 @@ static int
 opts_named(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 {
 	long long	 v;
-	const char	*errstr;
 	char		 label[64];
 
 	switch (ch) {
@@ -291,9 +284,8 @@ opts_named(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_KEEPALIVE:
 		return opts_keepalive(st, o, arg);
 	case OPT_LINGER:
-		if (sockopt_int(arg, 0, 65535, &v, &errstr) == -1)
-			return opts_error(st, "--linger \"%s\": %s (0-65535)",
-			    arg, errstr);
+		if (opts_number(st, "--linger", arg, 0, 65535, &v) == -1)
+			return -1;
 		(void)snprintf(label, sizeof(label), "SO_LINGER %llds", v);
 		return opts_so(st, o, label, SOL_SOCKET, SO_LINGER,
 		    SC_OPT_LINGER, (int)v, NULL, SC_ON_ANY, SC_SO_PLAIN);
@@ -308,7 +300,7 @@ opts_named(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 		return opts_so(st, o, label, SOL_SOCKET, SO_BINDTODEVICE,
 		    SC_OPT_STRING, 0, arg, SC_ON_ANY, SC_SO_PLAIN);
 	case OPT_MARK:
-		return opts_so_int(st, o, "--mark", arg, 0, UINT_MAX / 2,
+		return opts_so_int(st, o, "--mark", arg, 0, UINT32_MAX,
 		    SOL_SOCKET, SO_MARK, "SO_MARK", SC_ON_ANY);
 	case OPT_PRIORITY:
 		return opts_so_int(st, o, "--priority", arg, 0, 6, SOL_SOCKET,
@@ -341,7 +333,6 @@ static int
 opts_listen_named(struct opts_state *st, struct sc_opts *o, int ch,
     const char *arg)
 {
-	const char	*errstr;
 	long long	 v;
 	char		 label[64];
 
@@ -356,9 +347,8 @@ opts_listen_named(struct opts_state *st, struct sc_opts *o, int ch,
 		    "TCP_FASTOPEN_CONNECT", SC_ON_TCP, SC_SO_PLAIN);
 	case OPT_DEFER_ACCEPT:
 		st->defer_accept = true;
-		if (sockopt_int(arg, 1, 3600, &v, &errstr) == -1)
-			return opts_error(st, "--defer-accept \"%s\": %s "
-			    "(1-3600)", arg, errstr);
+		if (opts_number(st, "--defer-accept", arg, 1, 3600, &v) == -1)
+			return -1;
 		(void)snprintf(label, sizeof(label), "TCP_DEFER_ACCEPT %lld",
 		    v);
 		return opts_so(st, o, label, IPPROTO_TCP, TCP_DEFER_ACCEPT,
@@ -376,9 +366,8 @@ opts_listen_named(struct opts_state *st, struct sc_opts *o, int ch,
 		    ch == OPT_V6ONLY, NULL, SC_ON_V6, SC_SO_PLAIN);
 	case OPT_BACKLOG:
 		st->backlog_given = true;
-		if (sockopt_int(arg, 0, INT_MAX, &v, &errstr) == -1)
-			return opts_error(st, "--backlog \"%s\": %s", arg,
-			    errstr);
+		if (opts_number(st, "--backlog", arg, 0, INT_MAX, &v) == -1)
+			return -1;
 		o->backlog = (int)v;
 		return 0;
 	default:
@@ -421,10 +410,9 @@ opts_sock(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 		return 0;
 	case OPT_PEEK:
 		o->peek = 64;
-		if (arg != NULL && sockopt_int(arg, 1, 65536, &v,
-		    &errstr) == -1)
-			return opts_error(st, "--peek=%s: %s (1-65536)", arg,
-			    errstr);
+		if (arg != NULL && opts_number(st, "--peek", arg, 1, 65536,
+		    &v) == -1)
+			return -1;
 		if (arg != NULL)
 			o->peek = (int)v;
 		return 0;
@@ -447,6 +435,11 @@ opts_sock(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 	case OPT_SEND_FD:
 		if (*arg == '\0')
 			return opts_error(st, "--send-fd: empty file name");
+		/* The number is read where it is used (anc.c): digits only. */
+		if (strncmp(arg, "fd:", 3) == 0 && (arg[3] == '\0' ||
+		    strspn(arg + 3, "0123456789") != strlen(arg + 3)))
+			return opts_error(st, "--send-fd \"%s\": want fd: and "
+			    "a descriptor number", arg);
 		o->send_fd = arg;
 		return 0;
 	case OPT_RECV_FD:

@@ -31,7 +31,7 @@ opts_file(struct opts_state *st, const char *name, const char *arg,
 int
 opts_view(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 {
-	const char	*errstr;
+	long long	 v;
 
 	switch (ch) {
 	case 'C':
@@ -77,10 +77,9 @@ opts_view(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 			    "always", arg);
 		return 0;
 	case OPT_RETRY:
-		o->retry = (int)strtonum(arg, 1, INT_MAX, &errstr);
-		if (errstr != NULL)
-			return opts_error(st, "--retry \"%s\": %s", arg,
-			    errstr);
+		if (opts_number(st, "--retry", arg, 1, INT_MAX, &v) == -1)
+			return -1;
+		o->retry = (int)v;
 		return 0;
 	case OPT_RETRY_WAIT:
 		st->retry_wait_given = true;
@@ -90,10 +89,9 @@ opts_view(struct opts_state *st, struct sc_opts *o, int ch, const char *arg)
 		o->reconnect = true;
 		return 0;
 	case OPT_SCAN_PARALLEL:
-		o->scan_parallel = (int)strtonum(arg, 1, 1024, &errstr);
-		if (errstr != NULL)
-			return opts_error(st, "--scan-parallel \"%s\": %s "
-			    "(1-1024)", arg, errstr);
+		if (opts_number(st, "--scan-parallel", arg, 1, 1024, &v) == -1)
+			return -1;
+		o->scan_parallel = (int)v;
 		return 0;
 	default:
 		return opts_error(st, "internal error: option %d", ch);
@@ -118,6 +116,10 @@ opts_view_conflicts(struct opts_state *st, struct sc_opts *o)
 		return opts_error(st, "-z scans TCP or UDP ports");
 	if (o->scan && !stdio)
 		return opts_error(st, "-z cannot be used with a handler");
+	if (o->scan && (o->source_addr != NULL || st->source_port != NULL ||
+	    o->nsockopts > 0))
+		return opts_error(st, "-z probes from plain sockets: not with "
+		    "-s, -p or socket options");
 	if (o->randomize && !o->scan)
 		return opts_error(st, "-r requires -z");
 	if (o->scan_parallel != 32 && !o->scan)

@@ -215,21 +215,11 @@ int
 osdep_msg_mark(int fd)
 {
 #if defined(SO_PASSCRED) && defined(SCM_CREDENTIALS)
-	int	 on = 1;
-
-	return sys_setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
+	return sock_setint(fd, SOL_SOCKET, SO_PASSCRED, 1);
 #else
 	(void)fd;
 	return -1;
 #endif
-}
-
-static int
-setopt_on(int fd, int level, int name)
-{
-	int	 on = 1;
-
-	return sys_setsockopt(fd, level, name, &on, sizeof(on));
 }
 
 /*
@@ -242,16 +232,16 @@ osdep_recv_meta(int fd, int family)
 {
 	int	 rv = 0;
 
-	if (setopt_on(fd, SOL_SOCKET, SO_TIMESTAMPNS) == -1)
+	if (sock_setint(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) == -1)
 		rv = -1;
 	if (osdep_recv_dst(fd, family) == -1)
 		rv = -1;
 	if (family == AF_INET6) {
-		if (setopt_on(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT) == -1)
+		if (sock_setint(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) == -1)
 			rv = -1;
-		(void)setopt_on(fd, IPPROTO_IP, IP_RECVTTL);
+		(void)sock_setint(fd, IPPROTO_IP, IP_RECVTTL, 1);
 	} else if (family == AF_INET) {
-		if (setopt_on(fd, IPPROTO_IP, IP_RECVTTL) == -1)
+		if (sock_setint(fd, IPPROTO_IP, IP_RECVTTL, 1) == -1)
 			rv = -1;
 	}
 	return rv;
@@ -262,11 +252,11 @@ int
 osdep_recv_dst(int fd, int family)
 {
 	if (family == AF_INET6) {
-		(void)setopt_on(fd, IPPROTO_IP, IP_PKTINFO);
-		return setopt_on(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO);
+		(void)sock_setint(fd, IPPROTO_IP, IP_PKTINFO, 1);
+		return sock_setint(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
 	}
 	if (family == AF_INET)
-		return setopt_on(fd, IPPROTO_IP, IP_PKTINFO);
+		return sock_setint(fd, IPPROTO_IP, IP_PKTINFO, 1);
 	return 0;
 }
 
@@ -279,22 +269,19 @@ osdep_recv_dst(int fd, int family)
 int
 osdep_mcast_only(int fd, int family)
 {
-	int	 off = 0;
-
 #ifdef IP_MULTICAST_ALL
-	if (family == AF_INET && sys_setsockopt(fd, IPPROTO_IP,
-	    IP_MULTICAST_ALL, &off, sizeof(off)) == -1)
+	if (family == AF_INET &&
+	    sock_setint(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0) == -1)
 		return -1;
 #endif
 #ifdef IPV6_MULTICAST_ALL
-	if (family == AF_INET6 && sys_setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_MULTICAST_ALL, &off, sizeof(off)) == -1 &&
+	if (family == AF_INET6 &&
+	    sock_setint(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0) == -1 &&
 	    errno != ENOPROTOOPT)
 		return -1;
 #endif
 	(void)fd;
 	(void)family;
-	(void)off;
 	return 0;
 }
 

@@ -39,7 +39,8 @@ sock_open(int family, int socktype, int protocol)
 	return fd;
 }
 
-static int
+/* An int option, quietly: -1 with errno for the caller to report. */
+int
 sock_setint(int fd, int level, int name, int value)
 {
 	return sys_setsockopt(fd, level, name, &value, sizeof(value));
@@ -169,7 +170,7 @@ sock_listen_inet(const struct sc_opts *o, int backlog, struct sc_error *err)
 	if (host == NULL)
 		return sock_listen_any(o, backlog, err);
 	if ((gai = addr_resolve(host, o->port, o, true, &res)) != 0) {
-		error_gai(err, gai, "resolve \"%s\"", host);
+		error_resolve(err, gai, o->numeric, "resolve \"%s\"", host);
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -338,7 +339,7 @@ static int
 sock_opt(int fd, int level, int name, int value, const char *what,
     struct sc_error *err)
 {
-	if (sys_setsockopt(fd, level, name, &value, sizeof(value)) == 0)
+	if (sock_setint(fd, level, name, value) == 0)
 		return 0;
 	error_set(err, SC_EXIT_FAIL, errno, "setsockopt %s", what);
 	return -1;

@@ -244,11 +244,13 @@ main(int argc, char **argv)
 		exit(SC_EXIT_FAIL);
 	}
 	if (o.listen_fd >= 0) {
+		errno = 0;	/* set only if the descriptor is not open */
 		o.proto = sock_inherited_proto(o.listen_fd, inherited_path,
 		    sizeof(inherited_path));
 		if (o.proto == NULL) {
-			(void)fprintf(stderr, "%s: descriptor %d: not a TCP, "
-			    "UDP or UNIX socket\n", PACKAGE, o.listen_fd);
+			(void)fprintf(stderr, "%s: descriptor %d: %s\n",
+			    PACKAGE, o.listen_fd, errno == EBADF ?
+			    strerror(errno) : "not a TCP, UDP or UNIX socket");
 			exit(SC_EXIT_FAIL);
 		}
 		if (o.proto->family == AF_UNIX)

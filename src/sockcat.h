@@ -62,6 +62,8 @@ void	 error_set(struct sc_error *, int, int, const char *, ...)
 	    __attribute__((__format__(__printf__, 4, 5)));
 void	 error_gai(struct sc_error *, int, const char *, ...)
 	    __attribute__((__format__(__printf__, 3, 4)));
+void	 error_resolve(struct sc_error *, int, bool, const char *, ...)
+	    __attribute__((__format__(__printf__, 4, 5)));
 void	 error_reason(struct sc_error *, int, const char *, const char *, ...)
 	    __attribute__((__format__(__printf__, 4, 5)));
 int	 error_exit_for_errno(int);
@@ -795,6 +797,7 @@ void	 zcopy_free(struct sc_zcopy *, int);
 #define SC_BACKLOG	128
 
 int	 sock_open(int, int, int);
+int	 sock_setint(int, int, int, int);
 int	 sock_listen_inet(const struct sc_opts *, int, struct sc_error *);
 int	 sock_listen_unix(const struct sc_opts *, const char *, int,
 	    struct stat *, struct sc_error *);

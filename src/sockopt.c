@@ -45,14 +45,20 @@ static const struct {
 	{ "ef", 0xb8 }, { "va", 0xb0 },
 };
 
-/* An integer with an optional K, M or G (powers of 1024). */
+/*
+ * An integer from min to max: decimal with an optional leading minus, or
+ * 0x and hexadecimal digits, then an optional K, M or G (powers of 1024).
+ * Nothing else: no blanks, no plus sign. Returns 0, or -1 with *errstr
+ * "not a number", "too small" or "too large".
+ */
 int
 sockopt_int(const char *s, long long min, long long max, long long *v,
     const char **errstr)
 {
-	char		 num[32];
+	char		 num[32], *p;
 	size_t		 n = strlen(s);
 	long long	 mult = 1;
+	int		 base = 10;
 
 	*errstr = "not a number";
 	if (n == 0 || n >= sizeof(num))
@@ -71,22 +77,30 @@ sockopt_int(const char *s, long long min, long long max, long long *v,
 	}
 	if (mult != 1)
 		num[n - 1] = '\0';
-	if (strncasecmp(num, "0x", 2) == 0 && num[2] != '\0') {
-		char	*end;
-
-		*v = strtoll(num + 2, &end, 16);
-		if (*end != '\0')
-			return -1;
-	} else {
-		*v = strtonum(num, LLONG_MIN / 2, LLONG_MAX / 2, errstr);
-		if (*errstr != NULL)
-			return -1;
-	}
-	if (*v > max / mult || *v < min / mult) {
-		*errstr = "out of range";
+	p = num;
+	if (strncasecmp(p, "0x", 2) == 0) {
+		p += 2;
+		base = 16;
+	} else if (*p == '-')
+		p++;
+	if (*p == '\0' || strspn(p, base == 16 ? "0123456789abcdefABCDEF" :
+	    "0123456789") != strlen(p))
+		return -1;
+	errno = 0;
+	*v = strtoll(num + (base == 16 ? 2 : 0), NULL, base);
+	if (errno == ERANGE) {
+		*errstr = *v > 0 ? "too large" : "too small";
 		return -1;
 	}
-	*v *= mult;
+	/* Bounds before the multiplication, which cannot overflow then. */
+	if (*v > max / mult) {
+		*errstr = "too large";
+		return -1;
+	}
+	if (*v < min / mult || (*v *= mult) < min) {	/* 0K below 1 */
+		*errstr = "too small";
+		return -1;
+	}
 	*errstr = NULL;
 	return 0;
 }
@@ -193,11 +207,16 @@ sockopt_value(const char *value, const struct sc_optname *on,
 		so->ival = (int)(unsigned int)v;
 		return 0;
 	}
+	if (on == NULL && strcmp(errstr, "not a number") != 0) {
+		(void)snprintf(err, errlen, "option %d wants an int (%lld to "
+		    "%lld), not \"%s\"", so->name, min, max, value);
+		return -1;
+	}
 	if (on == NULL) {	/* by number: not an integer, a string */
 		so->type = SC_OPT_STRING;
 		return (so->sval = strdup(value)) == NULL ? -1 : 0;
 	}
-	if (strcmp(errstr, "out of range") == 0)
+	if (strcmp(errstr, "not a number") != 0)
 		(void)snprintf(err, errlen, "%s wants %lld to %lld, not "
 		    "\"%s\"", on->name, min, max, value);
 	else
@@ -441,7 +460,7 @@ sockopt_set_own(int fd, int level, int name, int value, const char *why,
 
 	(void)snprintf(label, sizeof(label), "%s %d",
 	    names_optname(level, name, nb, sizeof(nb)), value);
-	if (sys_setsockopt(fd, level, name, &value, sizeof(value)) == -1) {
+	if (sock_setint(fd, level, name, value) == -1) {
 		error_set(err, SC_EXIT_FAIL, errno, "setsockopt %s for %s",
 		    label, why);
 		return -1;

@@ -88,6 +88,7 @@ hold_fifo() {
 	usage_row '^sockcat: unknown option -Z$'		127.0.0.1 9 -Z
 	usage_row '^sockcat: unknown option --bogus$'		--bogus 127.0.0.1 9
 	usage_row '^sockcat: unknown option --bogus$'		--bogus=1 127.0.0.1 9
+	usage_row '^sockcat: unknown option --$'			--=,, 127.0.0.1 9
 	usage_row '^sockcat: unknown option --listenx$'		--listenx 127.0.0.1 9
 	usage_row '^sockcat: option --no is ambiguous \(--no-stdin, --no-mcast-loop, --no-shutdown, --nodelay, --no-v6only\)$' \
 	    --no 127.0.0.1 9
@@ -127,6 +128,9 @@ hold_fifo() {
 	usage_row '-U: too many operands: "extra"'		-U "$SOCKDIR/s" extra
 	usage_row '-U: too many operands: "extra"'		-l -U "$SOCKDIR/s" extra
 	usage_row 'empty host name'				'' 9
+	usage_row '^sockcat: empty host name$'			-l '' 0
+	usage_row '^sockcat: empty host name$'			-l -s '' 0
+	usage_row '^sockcat: empty source address$'		-s '' 127.0.0.1 9
 	rows_done
 }
 
@@ -166,6 +170,43 @@ hold_fifo() {
 	rows_done
 }
 
+@test "usage: bad numbers, one syntax and one message for every option" {
+	usage_row '^sockcat: --recv-size "-1": too small \(1-1048576\)$'	--recv-size -1 -u 127.0.0.1 9
+	usage_row '^sockcat: --recv-size "2M": too large \(1-1048576\)$'	--recv-size 2M -u 127.0.0.1 9
+	usage_row '^sockcat: --recv-size "": not a number \(1-1048576\)$'	--recv-size '' -u 127.0.0.1 9
+	usage_row '^sockcat: --mcast-ttl "0x100": too large \(0-255\)$'	--mcast-ttl 0x100 -u 127.0.0.1 9
+	usage_row '^sockcat: --max-conns "0K": too small \(1-1000000\)$'	-l -k --echo --max-conns 0K 127.0.0.1 0
+	usage_row '^sockcat: --max-conns " 5": not a number'		-l -k --echo --max-conns ' 5' 127.0.0.1 0
+	usage_row '^sockcat: --listen-fd "99999999999": too large \(0-2147483647\)$' -l --listen-fd 99999999999
+	usage_row '^sockcat: --listen-fd "-1": too small'			-l --listen-fd -1
+	usage_row '^sockcat: --listen-fd "3x": not a number'			-l --listen-fd 3x
+	usage_row '^sockcat: --retry "\+3": not a number \(1-2147483647\)$'	--retry +3 127.0.0.1 9
+	usage_row '^sockcat: --scan-parallel "2K": too large \(1-1024\)$'	-z --scan-parallel 2K 127.0.0.1 9
+	usage_row '^sockcat: --backlog "-1": too small \(0-2147483647\)$'	-l --backlog -1 127.0.0.1 0
+	usage_row '^sockcat: --defer-accept "1G": too large \(1-3600\)$'	-l --defer-accept 1G 127.0.0.1 0
+	usage_row '^sockcat: -M "0": too small \(1-255\)$'			-M 0 127.0.0.1 9
+	usage_row '^sockcat: --mark "0x100000000": too large \(0-4294967295\)$' --mark 0x100000000 127.0.0.1 9
+	usage_row '^sockcat: --send-fd "fd:": want fd: and a descriptor number$' --send-fd fd: -U "$BATS_TEST_TMPDIR/s"
+	usage_row '^sockcat: --send-fd "fd:-1": want fd:'			--send-fd fd:-1 -U "$BATS_TEST_TMPDIR/s"
+	usage_row '^sockcat: --send-fd "fd:3x": want fd:'			--send-fd fd:3x -U "$BATS_TEST_TMPDIR/s"
+	usage_row '^sockcat: -m "x": not a number \(0-255\)$'		-m x 127.0.0.1 9
+	usage_row '^sockcat: --keepalive "1,2,3,4": want IDLE,INTVL,CNT$'	--keepalive=1,2,3,4 127.0.0.1 9
+	usage_row '^sockcat: --keepalive TCP_KEEPINTVL "0": too small \(1-32767\)$' --keepalive=,0, 127.0.0.1 9
+	usage_row '^sockcat: --keepalive TCP_KEEPCNT "128": too large \(1-127\)$' --keepalive=1,1,128 127.0.0.1 9
+	rows_done
+}
+
+@test "numbers in hexadecimal and with K, M, G are accepted by every number option" {
+	accepted_row --recv-size 64K -u localhost 80
+	accepted_row --recv-size 0x10000 -u localhost 80
+	accepted_row --mcast-ttl 0xff -u localhost 80
+	accepted_row -I 1M -O 0x8000 localhost 80
+	accepted_row --retry 0x3 localhost 80
+	accepted_row --mark 0xffffffff localhost 80
+	accepted_row -l -k --echo --max-conns 1K localhost 0
+	rows_done
+}
+
 @test "usage: host name and UNIX path lengths" {
 	local host254 path200 path108
 	sockdir
@@ -180,6 +221,9 @@ hold_fifo() {
 	usage_row 'path too long'		-U "$path108"
 	usage_row 'empty UNIX socket path'	-U ''
 	usage_row 'empty UNIX socket path'	-l -U ''
+	usage_row '^sockcat: "@": empty abstract socket name$'	-U @
+	usage_row '^sockcat: "@": empty abstract socket name$'	-l -U @
+	usage_row '^sockcat: -s "@": empty abstract socket name$' --unix-dgram -s @ "$BATS_TEST_TMPDIR/s"
 	rows_done
 	[[ ! -e $path200 && ! -e $path108 ]]
 }
@@ -215,6 +259,13 @@ hold_fifo() {
 	usage_row 'address operand "192\.0\.2\.2" differs from -s "192\.0\.2\.1"' \
 	    -l -s 192.0.2.1 192.0.2.2 0
 	usage_row '--port-file: empty file name'	-l --port-file '' 192.0.2.1 0
+	# The probes of -z would ignore a source and socket options.
+	usage_row '^sockcat: -z probes from plain sockets: not with -s, -p or socket options$' \
+	    -z -s 127.0.0.1 127.0.0.1 9
+	usage_row '-z probes from plain sockets'	-z -p 4000 127.0.0.1 9
+	usage_row '-z probes from plain sockets'	-z --nodelay 127.0.0.1 9
+	usage_row '-z probes from plain sockets'	-z -u -T lowdelay 127.0.0.1 9
+	usage_row '-z probes from plain sockets'	-z --sockopt SOL_SOCKET:SO_MARK=1 127.0.0.1 9
 	rows_done
 	[[ ! -e $p && ! -e $pf ]]
 }
@@ -245,6 +296,30 @@ hold_fifo() {
 	[[ -z $output ]]
 	[[ $stderr == 'sockcat: resolve "localhost": not a numeric address, and -n forbids name lookups' ]] ||
 		fail "stderr: $stderr"
+	# The same for the address to listen on.
+	run -3 --separate-stderr sc -n -l localhost 0 </dev/null
+	[[ -z $output ]]
+	[[ $stderr == 'sockcat: resolve "localhost": not a numeric address, and -n forbids name lookups' ]] ||
+		fail "-l: stderr: $stderr"
+}
+
+@test "exit 1: --port-file in a missing directory; --listen-fd on a closed descriptor, a file, a socket not listening" {
+	local d=$BATS_TEST_TMPDIR
+	run -1 --separate-stderr sc -l --port-file "$d/no/pf" 127.0.0.1 0 </dev/null
+	[[ -z $output ]]
+	assert_equal "$stderr" "sockcat: --port-file $d/no/pf: No such file or directory"
+	[[ ! -e $d/no ]]
+	run -1 --separate-stderr sc -l --listen-fd 1000 </dev/null
+	assert_equal "$stderr" "sockcat: descriptor 1000: Bad file descriptor"
+	run -1 --separate-stderr sc -l --listen-fd 0 </dev/null
+	assert_equal "$stderr" "sockcat: descriptor 0: not a TCP, UDP or UNIX socket"
+	# fd 5: a TCP socket, neither bound nor listening
+	run -1 --separate-stderr timeout 10 python3 -c '
+import os, socket, sys
+os.dup2(socket.socket().detach(), 5)
+os.set_inheritable(5, True)
+os.execvp(sys.argv[1], sys.argv[1:])' "$SOCKCAT" -l --listen-fd 5 </dev/null
+	assert_equal "$stderr" "sockcat: inherited socket 5: not listening"
 }
 
 @test "exit 4: TCP connection refused on a port just closed" {

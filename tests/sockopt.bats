@@ -159,13 +159,13 @@ rmem_x2() {
 	[[ $(ss_field "$ACC_SS" class_id) == 0x2 ]]
 }
 
-@test "ss: --mark 5 shows as fwmark:0x5 (root)" {
+@test "ss: --mark 5 shows as fwmark:0x5, a mark of 32 bits whole (root)" {
 	need_net_admin
 	CLI_OPTS=(--mark 5)
-	SRV_OPTS=(--mark 7)
+	SRV_OPTS=(--mark 0xfffffff7)
 	hold_tcp
 	[[ $(ss_field "$CLI_SS" fwmark) == 0x5 ]]
-	[[ $(ss_field "$ACC_SS" fwmark) == 0x7 ]]
+	[[ $(ss_field "$ACC_SS" fwmark) == 0xfffffff7 ]]
 }
 
 @test "UDP: a Python receiver sees -M as the datagram's TTL and -T as its TOS" {
@@ -314,6 +314,10 @@ EOF
 	usage_row 'unknown option "TCP_NODELAY"' --sockopt SOL_SOCKET:TCP_NODELAY=1 127.0.0.1 9
 	usage_row 'TCP_NODELAY.*"maybe"' --sockopt IPPROTO_TCP:TCP_NODELAY=maybe 127.0.0.1 9
 	usage_row 'SO_RCVBUF.*integer.*"abc"' --sockopt SOL_SOCKET:SO_RCVBUF=abc 127.0.0.1 9
+	# By number, digits are an int, never a string of digits.
+	usage_row '^sockcat: --sockopt "1:99=99999999999": option 99 wants an int \(-2147483648 to 2147483647\), not "99999999999"$' \
+	    --sockopt 1:99=99999999999 127.0.0.1 9
+	usage_row 'option 99 wants an int' --sockopt 1:99=0x100000000 127.0.0.1 9
 	usage_row 'SO_PEERCRED cannot be set' --sockopt SOL_SOCKET:SO_PEERCRED=1 127.0.0.1 9
 	usage_row 'TCP_INFO cannot be set' --sockopt IPPROTO_TCP:TCP_INFO=1 127.0.0.1 9
 	usage_row 'LEVEL:NAME=VALUE' --sockopt SOL_SOCKET:SO_RCVBUF 127.0.0.1 9
@@ -463,8 +467,29 @@ EOF
 	usage_row '--mss "-5"' --mss -5 127.0.0.1 9
 	usage_row '--linger "-1"' --linger -1 127.0.0.1 9
 	usage_row '--backlog "-1"' --backlog -1 -l 127.0.0.1 0
-	usage_row '--peek=-3' --peek=-3 127.0.0.1 9
+	usage_row '^sockcat: --peek "-3": too small \(1-65536\)$' --peek=-3 127.0.0.1 9
 	usage_row '--oob-after "-1"' --oob-after -1 --oob x 127.0.0.1 9
+	usage_row '^sockcat: --oob "\\777": bad escape$' --oob '\777' 127.0.0.1 9
+	usage_row '^sockcat: --oob "a\\x": bad escape$' --oob 'a\x' 127.0.0.1 9
+	usage_row '^sockcat: --oob "\\q": bad escape$' --oob '\q' 127.0.0.1 9
+	usage_row '^sockcat: --oob: no data$' --oob '' 127.0.0.1 9
 	usage_row 'SO_RCVBUF wants 0 to 2147483647, not "-5"' --sockopt SOL_SOCKET:SO_RCVBUF=-5 127.0.0.1 9
+	# A suffix multiplies after the range check would have passed 0.
+	usage_row '^sockcat: -I "0K": too small \(1-2147483647\)$' -I 0K 127.0.0.1 9
+	usage_row '^sockcat: --mss "0K": too small \(88-65535\)$' --mss 0K 127.0.0.1 9
+	usage_row '^sockcat: -O "3G": too large' -O 3G 127.0.0.1 9
+	usage_row '^sockcat: --linger "0x10000": too large' --linger 0x10000 127.0.0.1 9
+	usage_row 'SO_RCVBUF wants 0 to 2147483647, not "2G"' --sockopt SOL_SOCKET:SO_RCVBUF=2G 127.0.0.1 9
+	# Blanks, signs and stray characters are not numbers.
+	usage_row '^sockcat: -I " 5": not a number' -I ' 5' 127.0.0.1 9
+	usage_row '^sockcat: -I "\+5": not a number' -I +5 127.0.0.1 9
+	usage_row '^sockcat: -I "0x 5": not a number' -I '0x 5' 127.0.0.1 9
+	usage_row '^sockcat: -I "0x-5": not a number' -I 0x-5 127.0.0.1 9
+	usage_row '^sockcat: -I "0x": not a number' -I 0x 127.0.0.1 9
+	usage_row '^sockcat: -I "K": not a number' -I K 127.0.0.1 9
+	usage_row '^sockcat: -I "5KK": not a number' -I 5KK 127.0.0.1 9
+	usage_row '^sockcat: -I "-": not a number' -I - 127.0.0.1 9
+	usage_row 'SO_RCVBUF wants an integer, not "0x 5"' --sockopt 'SOL_SOCKET:SO_RCVBUF=0x 5' 127.0.0.1 9
+	usage_row '^sockcat: -I "0xfffffffffffffffffff": too large' -I 0xfffffffffffffffffff 127.0.0.1 9
 	rows_done
 }
