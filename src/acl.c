@@ -242,6 +242,24 @@ acl_permits(const struct sc_acl *a, const struct sockaddr *sa, socklen_t len)
 	return allowed || !a->any_allow;
 }
 
+/*
+ * May a client at sa in? a NULL list admits everyone. A client refused
+ * is reported (-v); the caller closes it or drops its datagram.
+ */
+bool
+acl_admits(const struct sc_acl *a, const struct sockaddr *sa, socklen_t len)
+{
+	char	 host[SC_HOSTLEN];
+	int	 port;
+
+	if (a == NULL || acl_permits(a, sa, len))
+		return true;
+	addr_numeric(sa, len, host, sizeof(host), &port);
+	log_verbose(1, "Connection denied on %s %d: not allowed "
+	    "(--allow, --deny)", host, port);
+	return false;
+}
+
 /* Is spec well-formed, before any name is looked up? */
 bool
 acl_syntax_ok(const char *spec, const char **errstr)

@@ -288,6 +288,8 @@ dgram_foreign(struct sc_dgram *g, const struct sc_dgram_meta *m)
 			dgram_report(g, SC_DGRAM_UNNAMED, m);
 			return false;
 		}
+		if (!acl_admits(g->cfg.acl, m->from, m->fromlen))
+			return true;	/* --allow, --deny: dropped */
 		dgram_peer_seen(g, m);
 		return false;
 	}

@@ -301,12 +301,8 @@ server_admit(struct sc_server *srv, const struct sockaddr *sa,
 	char			 host[SC_HOSTLEN];
 	int			 port;
 
-	if (srv->acl != NULL && !acl_permits(srv->acl, sa, len)) {
-		addr_numeric(sa, len, host, sizeof(host), &port);
-		log_verbose(1, "Connection denied on %s %d: not allowed "
-		    "(--allow, --deny)", host, port);
+	if (!acl_admits(srv->acl, sa, len))
 		return false;
-	}
 	if (srv->nconns >= o->max_conns) {
 		addr_numeric(sa, len, host, sizeof(host), &port);
 		if (port < 0)

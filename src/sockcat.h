@@ -998,6 +998,8 @@ struct sc_acl	*acl_build(const struct sc_opts *, struct sc_error *);
 int		 acl_add(struct sc_acl *, const char *, bool, char *, size_t);
 int		 acl_add_file(struct sc_acl *, const char *, bool, char *,
 		    size_t);
+bool		 acl_admits(const struct sc_acl *, const struct sockaddr *,
+		    socklen_t);
 bool		 acl_permits(const struct sc_acl *, const struct sockaddr *,
 		    socklen_t);
 bool		 acl_syntax_ok(const char *, const char **);

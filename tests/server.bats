@@ -714,6 +714,39 @@ EOF
 	wait_for "$D/e.err" '^Connection denied on ::1 [0-9]+: not allowed'
 }
 
+# udp_from SRC PORT DATA : one datagram DATA from SRC to 127.0.0.1 PORT.
+udp_from() {
+	run -0 --separate-stderr sc -q 0 -u -s "$1" 127.0.0.1 "$2" <<<"$3"
+}
+
+@test "--allow/--deny over UDP: a refused sender's datagrams are dropped, stdio or handler, -k or not" {
+	local re='^Connection denied on 127\.0\.0\.1 [0-9]+: not allowed \(--allow, --deny\)$'
+	# -k with stdout: one socket for every sender
+	serve a /dev/null -l -k -u --deny 127.0.0.1 127.0.0.1 0
+	udp_from 127.0.0.1 "$SRV_PORT" no
+	wait_for "$D/a.err" "$re"
+	udp_from 127.0.0.2 "$SRV_PORT" yes
+	wait_until 10 has_size "$D/a.out" 4
+	assert_equal "$(cat "$D/a.out")" yes
+	wait_for "$D/a.err" '^Connection received on 127\.0\.0\.2 [0-9]+$'
+	run -1 grep 'received on 127\.0\.0\.1 ' "$D/a.err"
+	# without -k: the first sender admitted is the peer
+	serve b /dev/null -l -u --deny 127.0.0.1 127.0.0.1 0
+	udp_from 127.0.0.1 "$SRV_PORT" no
+	wait_for "$D/b.err" "$re"
+	udp_from 127.0.0.2 "$SRV_PORT" yes
+	wait_until 10 has_size "$D/b.out" 4
+	assert_equal "$(cat "$D/b.out")" yes
+	# -k with a handler: a refused sender gets no connection
+	serve c /dev/null -l -k -u -c "cat >>'$D/c.got'" --deny 127.0.0.1 127.0.0.1 0
+	udp_from 127.0.0.1 "$SRV_PORT" no
+	wait_for "$D/c.err" "$re"
+	udp_from 127.0.0.2 "$SRV_PORT" yes
+	wait_until 10 has_size "$D/c.got" 4
+	assert_equal "$(cat "$D/c.got")" yes
+	run -1 grep 'received on 127\.0\.0\.1 ' "$D/c.err"
+}
+
 @test "--allowfile/--denyfile: one spec a line, comments and blank lines ignored" {
 	printf '%s\n' '# who may come' '' '   ' '10.0.0.0/8' \
 		'127.0.0.2   # the second loopback address' '# 127.0.0.1' >"$D/allow"
