@@ -899,9 +899,9 @@ struct sc_handler {
 	void		(*relay_cfg)(const struct sc_conn *,
 			    struct sc_relay_cfg *);
 	/* the relay is over: true while the handler still holds the slot */
-	bool		(*finish)(struct sc_conn *);
+	bool		(*finish)(struct sc_conn *);	/* NULL: false */
 	/* sockcat ends: let go of everything, now */
-	void		(*stop)(struct sc_conn *);
+	void		(*stop)(struct sc_conn *);	/* NULL: nothing */
 };
 
 void	 conn_relay_cfg_duplex(const struct sc_conn *, struct sc_relay_cfg *);
