@@ -33,16 +33,14 @@
 #define DGRAM_SKIP_MAX		64
 
 /* The peer table of an unconnected socket. */
-#define DGRAM_BUCKETS		1024
-#define DGRAM_BUCKET(sa, len)	(addr_hash((sa), (len)) % DGRAM_BUCKETS)
+#define PEER_BUCKET(sa, len)	(addr_hash((sa), (len)) % SC_PEER_BUCKETS)
 #define DGRAM_PEERS_MAX		65536
 
 struct dgram_peer {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
+	struct sc_peer		 key;		/* first: the table's view */
 	int64_t			 last_ms;
 	struct sc_tap_peer	 tap;		/* its number in the dump */
-	struct dgram_peer	*next;		/* in its bucket */
+	struct dgram_peer	*newer, *older;	/* by when last heard */
 };
 
 /* A message queued for a port (see dgram_port_new()). */
@@ -71,7 +69,8 @@ struct sc_dgram {
 	unsigned char		*rbuf;		/* one received message */
 	struct sc_deframer	 def;
 	bool			 pending;	/* def: an unsent message */
-	struct dgram_peer	*buckets[DGRAM_BUCKETS];
+	struct sc_peertab	*peers;		/* unconnected only */
+	struct dgram_peer	*newest, *oldest;
 	size_t			 npeers;
 	unsigned long		 peer_ids;	/* peers heard from so far */
 	struct dgram_peer	*recent;	/* where stdin goes */
@@ -80,30 +79,73 @@ struct sc_dgram {
 	struct sc_timer		 sweep;
 };
 
-static struct dgram_peer *
-dgram_peer_find(struct sc_dgram *g, const struct sockaddr *sa, socklen_t len)
+/* The peer at sa in t, or NULL. */
+struct sc_peer *
+peertab_find(const struct sc_peertab *t, const struct sockaddr *sa,
+    socklen_t len)
 {
-	struct dgram_peer	*p;
+	struct sc_peer	*p;
 
-	for (p = g->buckets[DGRAM_BUCKET(sa, len)]; p != NULL; p = p->next) {
+	for (p = t->buckets[PEER_BUCKET(sa, len)]; p != NULL; p = p->next) {
 		if (addr_equal((struct sockaddr *)&p->ss, p->len, sa, len))
 			return p;
 	}
 	return NULL;
 }
 
-static void
-dgram_peer_remove(struct sc_dgram *g, struct dgram_peer *dead)
+/* Put p in t as the peer at sa. */
+void
+peertab_add(struct sc_peertab *t, struct sc_peer *p, const struct sockaddr *sa,
+    socklen_t len)
 {
-	struct dgram_peer	**pp;
+	uint32_t	 h = PEER_BUCKET(sa, len);
 
-	pp = &g->buckets[DGRAM_BUCKET((struct sockaddr *)&dead->ss, dead->len)];
+	memcpy(&p->ss, sa, len);
+	p->len = len;
+	p->next = t->buckets[h];
+	t->buckets[h] = p;
+}
+
+void
+peertab_remove(struct sc_peertab *t, struct sc_peer *dead)
+{
+	struct sc_peer	**pp;
+
+	pp = &t->buckets[PEER_BUCKET((struct sockaddr *)&dead->ss, dead->len)];
 	for (; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == dead) {
 			*pp = dead->next;
-			break;
+			return;
 		}
 	}
+}
+
+static struct dgram_peer *
+dgram_peer_find(struct sc_dgram *g, const struct sockaddr *sa, socklen_t len)
+{
+	return (struct dgram_peer *)(void *)peertab_find(g->peers, sa, len);
+}
+
+/* Take p out of the list by age. */
+static void
+dgram_peer_unlink(struct sc_dgram *g, struct dgram_peer *p)
+{
+	if (p->newer != NULL)
+		p->newer->older = p->older;
+	else
+		g->newest = p->older;
+	if (p->older != NULL)
+		p->older->newer = p->newer;
+	else
+		g->oldest = p->newer;
+	p->newer = p->older = NULL;
+}
+
+static void
+dgram_peer_remove(struct sc_dgram *g, struct dgram_peer *dead)
+{
+	peertab_remove(g->peers, &dead->key);
+	dgram_peer_unlink(g, dead);
 	if (g->recent == dead) {
 		g->recent = NULL;
 		g->ep.wfd = -1;		/* stdin waits for the next peer */
@@ -120,74 +162,59 @@ dgram_report(struct sc_dgram *g, enum sc_dgram_event ev,
 		g->cfg.report(ev, m, g->cfg.arg);
 }
 
-/* The peer that was heard from least recently, to make room. */
-static void
-dgram_peer_evict(struct sc_dgram *g)
-{
-	struct dgram_peer	*p, *old = NULL;
-	size_t			 i;
-
-	for (i = 0; i < DGRAM_BUCKETS; i++) {
-		for (p = g->buckets[i]; p != NULL; p = p->next) {
-			if (old == NULL || p->last_ms < old->last_ms)
-				old = p;
-		}
-	}
-	if (old != NULL)
-		dgram_peer_remove(g, old);
-}
-
+/* Forget the peers idle for --idle-timeout, oldest first. */
 static void
 dgram_sweep(struct sc_loop *loop, struct sc_timer *t, void *arg)
 {
 	struct sc_dgram		*g = arg;
-	struct dgram_peer	*p, *next;
+	struct dgram_peer	*p;
 	struct sc_dgram_meta	 m;
 	int64_t			 now = loop_now_ms(loop);
-	size_t			 i;
 
 	(void)t;
-	for (i = 0; i < DGRAM_BUCKETS; i++) {
-		for (p = g->buckets[i]; p != NULL; p = next) {
-			next = p->next;
-			if (now - p->last_ms < g->cfg.peer_idle_ms)
-				continue;
-			memset(&m, 0, sizeof(m));
-			m.from = (struct sockaddr *)&p->ss;
-			m.fromlen = p->len;
-			dgram_report(g, SC_DGRAM_EXPIRED, &m);
-			dgram_peer_remove(g, p);
-		}
+	while ((p = g->oldest) != NULL &&
+	    now - p->last_ms >= g->cfg.peer_idle_ms) {
+		memset(&m, 0, sizeof(m));
+		m.from = (struct sockaddr *)&p->key.ss;
+		m.fromlen = p->key.len;
+		dgram_report(g, SC_DGRAM_EXPIRED, &m);
+		dgram_peer_remove(g, p);
 	}
 	if (g->npeers > 0)
 		loop_timer_start(loop, &g->sweep, g->cfg.peer_idle_ms / 2 + 1,
 		    dgram_sweep, g);
 }
 
-/* An unconnected socket heard from m->from: note the peer. */
+/*
+ * An unconnected socket heard from m->from: note the peer, the newest.
+ * At DGRAM_PEERS_MAX, the one heard from least recently makes room.
+ */
 static void
 dgram_peer_seen(struct sc_dgram *g, const struct sc_dgram_meta *m)
 {
 	struct dgram_peer	*p;
-	uint32_t		 h;
 
-	if ((p = dgram_peer_find(g, m->from, m->fromlen)) == NULL) {
+	if ((p = dgram_peer_find(g, m->from, m->fromlen)) != NULL)
+		dgram_peer_unlink(g, p);
+	else {
 		if (g->npeers >= DGRAM_PEERS_MAX)
-			dgram_peer_evict(g);
+			dgram_peer_remove(g, g->oldest);
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			return;
-		memcpy(&p->ss, m->from, m->fromlen);
-		p->len = m->fromlen;
+		peertab_add(g->peers, &p->key, m->from, m->fromlen);
 		p->tap.id = ++g->peer_ids;
-		h = DGRAM_BUCKET(m->from, m->fromlen);
-		p->next = g->buckets[h];
-		g->buckets[h] = p;
 		g->npeers++;
 		dgram_report(g, SC_DGRAM_NEW_PEER, m);
 		if (g->cfg.peer_idle_ms != SC_NO_TIMEOUT && !g->sweep.armed)
 			loop_timer_start(g->loop, &g->sweep,
 			    g->cfg.peer_idle_ms / 2 + 1, dgram_sweep, g);
 	}
+	p->older = g->newest;
+	if (g->newest != NULL)
+		g->newest->newer = p;
+	else
+		g->oldest = p;
+	g->newest = p;
 	p->last_ms = loop_now_ms(g->loop);
 	g->recent = p;
 	g->ep.wfd = g->fd;
@@ -206,8 +233,8 @@ dgram_tap_peer(struct sc_dgram *g, const struct sockaddr *sa,
 
 	if (g->cfg.connected || sa == NULL)
 		return NULL;
-	if (p == NULL || !addr_equal((struct sockaddr *)&p->ss, p->len, sa,
-	    len))
+	if (p == NULL || !addr_equal((struct sockaddr *)&p->key.ss,
+	    p->key.len, sa, len))
 		p = dgram_peer_find(g, sa, len);
 	return p != NULL ? &p->tap : NULL;
 }
@@ -419,8 +446,8 @@ dgram_too_long(struct sc_dgram *g, size_t len)
 	}
 	memset(&m, 0, sizeof(m));
 	if (g->recent != NULL) {
-		m.from = (struct sockaddr *)&g->recent->ss;
-		m.fromlen = g->recent->len;
+		m.from = (struct sockaddr *)&g->recent->key.ss;
+		m.fromlen = g->recent->key.len;
 	}
 	m.len = m.real = len;
 	m.reason = g->reason;
@@ -444,8 +471,8 @@ dgram_send(struct sc_dgram *g, const void *buf, size_t len)
 			errno = EAGAIN;
 			return -1;
 		}
-		to = (struct sockaddr *)&p->ss;
-		tolen = p->len;
+		to = (struct sockaddr *)&p->key.ss;
+		tolen = p->key.len;
 	}
 	if (anc_pending(&g->anc))	/* --send-fd, --send-creds */
 		n = anc_sendmsg(&g->anc, g->fd, buf, len,
@@ -598,7 +625,6 @@ dgram_close(struct sc_endpoint *ep)
 	struct sc_dgram		*g = (struct sc_dgram *)(void *)ep;
 	struct dgram_peer	*p, *next;
 	struct dgram_msg	*q;
-	size_t			 i;
 
 	if (g->port) {
 		if (g->gone != NULL)
@@ -611,12 +637,11 @@ dgram_close(struct sc_endpoint *ep)
 	}
 	loop_timer_stop(g->loop, &g->sweep);
 	anc_free(&g->anc);
-	for (i = 0; i < DGRAM_BUCKETS; i++) {
-		for (p = g->buckets[i]; p != NULL; p = next) {
-			next = p->next;
-			free(p);
-		}
+	for (p = g->newest; p != NULL; p = next) {
+		next = p->older;
+		free(p);
 	}
+	free(g->peers);
 	if (g->fd != -1) {
 		loop_forget(g->loop, g->fd);
 		(void)sys_close(g->fd);
@@ -651,6 +676,8 @@ dgram_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
 	g->fd = fd;
 	anc_init(&g->anc);
 	if ((g->rbuf = malloc(cfg->recv_size + 1)) == NULL ||
+	    (!cfg->connected &&
+	    (g->peers = calloc(1, sizeof(*g->peers))) == NULL) ||
 	    (cfg->framing != SC_FRAMING_RAW &&
 	    deframer_init(&g->def, cfg->framing, cfg->send_max) == -1)) {
 		g->fd = -1;

@@ -722,6 +722,25 @@ struct sc_dgram_cfg {
 
 typedef void sc_dgram_gone_cb(struct sc_endpoint *, void *);
 
+/*
+ * Peers by address, for an unconnected message socket and for the
+ * demultiplexer: each entry begins with a struct sc_peer.
+ */
+#define SC_PEER_BUCKETS	1024
+struct sc_peer {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	struct sc_peer		*next;		/* in its bucket */
+};
+struct sc_peertab {
+	struct sc_peer		*buckets[SC_PEER_BUCKETS];
+};
+struct sc_peer *peertab_find(const struct sc_peertab *,
+	    const struct sockaddr *, socklen_t);
+void	 peertab_add(struct sc_peertab *, struct sc_peer *,
+	    const struct sockaddr *, socklen_t);
+void	 peertab_remove(struct sc_peertab *, struct sc_peer *);
+
 struct sc_endpoint *dgram_new(struct sc_loop *, int,
 	    const struct sc_dgram_cfg *, const char *);
 struct sc_endpoint *dgram_port_new(struct sc_loop *, int,
