@@ -169,9 +169,7 @@ dgram_demux_start(struct sc_server *srv)
 	}
 	return;
 fail:
-	log_warn_error(&e);
-	srv->s.status = SC_EXIT_FAIL;
-	loop_break(srv->s.loop);
+	server_fatal(srv, &e);
 }
 
 void

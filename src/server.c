@@ -33,14 +33,19 @@
 static void	server_accept(struct sc_loop *, int, unsigned, void *);
 static void	server_first_peer(struct sc_loop *, int, unsigned, void *);
 
+/* Say why sockcat cannot go on, and end with e's status. */
+void
+server_fatal(struct sc_server *srv, const struct sc_error *e)
+{
+	log_warn_error(e);
+	srv->s.status = e->exit;
+	loop_break(srv->s.loop);
+}
+
 static void
 server_hub_failed(const struct sc_error *e, void *arg)
 {
-	struct sc_server	*srv = arg;
-
-	log_warn_error(e);
-	srv->s.status = SC_EXIT_FAIL;
-	loop_break(srv->s.loop);
+	server_fatal(arg, e);
 }
 
 static void
@@ -262,9 +267,7 @@ server_arm(struct sc_server *srv)
 		return;
 	if (loop_watch(srv->s.loop, srv->lfd, SC_EV_IN, cb, srv) == -1) {
 		error_set(&e, SC_EXIT_FAIL, errno, "watch listening socket");
-		log_warn_error(&e);
-		srv->s.status = SC_EXIT_FAIL;
-		loop_break(srv->s.loop);
+		server_fatal(srv, &e);
 	}
 }
 
@@ -282,11 +285,10 @@ server_accept_timeout(struct sc_loop *loop, struct sc_timer *t, void *arg)
 	struct sc_server	*srv = arg;
 	struct sc_error		 e;
 
+	(void)loop;
 	(void)t;
 	error_reason(&e, SC_EXIT_TIMEOUT, "no client came", "--accept-timeout");
-	log_warn_error(&e);
-	srv->s.status = SC_EXIT_TIMEOUT;
-	loop_break(loop);
+	server_fatal(srv, &e);
 }
 
 /*
@@ -489,9 +491,7 @@ server_first_peer(struct sc_loop *loop, int lfd, unsigned ev, void *arg)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
 		error_set(&e, error_exit_for_errno(errno), errno, "recvmsg");
-		log_warn_error(&e);
-		srv->s.status = e.exit;
-		loop_break(loop);
+		server_fatal(srv, &e);
 		return;
 	}
 	if (m.fromlen > sizeof(sa_family_t) && !server_admit(srv, m.from,
@@ -550,9 +550,7 @@ server_serve_all(struct sc_server *srv)
 	conn_start(c);
 	return;
 fail:
-	log_warn_error(&e);
-	srv->s.status = e.exit;
-	loop_break(srv->s.loop);
+	server_fatal(srv, &e);
 }
 
 int

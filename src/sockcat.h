@@ -1028,6 +1028,7 @@ void		 acl_free(struct sc_acl *);
 void	 dgram_demux_start(struct sc_server *);
 void	 dgram_demux_free(struct sc_demux *);
 void	 server_conn_gone(struct sc_server *, struct sc_conn *);
+void	 server_fatal(struct sc_server *, const struct sc_error *);
 int	 server_finish(struct sc_server *);
 
 /* mode_connect.c, server.c, scan.c: the top-level modes. */
