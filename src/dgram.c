@@ -51,6 +51,8 @@ struct dgram_msg {
 };
 
 #define DGRAM_PORT_QUEUE	64	/* messages a port holds */
+#define DGRAM_RETRY_MIN_MS	10	/* a port's send waits, doubling, */
+#define DGRAM_RETRY_MAX_MS	640	/* ... up to this */
 
 struct sc_dgram {
 	struct sc_endpoint	 ep;		/* first: the relay's view */
@@ -60,6 +62,8 @@ struct sc_dgram {
 	bool			 port;		/* fed by a demultiplexer */
 	struct dgram_msg	*qhead, *qtail;	/* a port's messages */
 	size_t			 qlen;
+	struct sc_timer		 retry;		/* a port's send waits */
+	int64_t			 retry_ms;
 	sc_dgram_gone_cb	*gone;
 	void			*gone_arg;
 	bool			 eofmark;	/* empty messages carry creds */
@@ -455,6 +459,35 @@ dgram_too_long(struct sc_dgram *g, size_t len)
 	return 0;
 }
 
+static void
+dgram_port_retry(struct sc_loop *loop, struct sc_timer *t, void *arg)
+{
+	struct sc_dgram	*g = arg;
+
+	(void)loop;
+	(void)t;
+	relay_kick(g->ep.owner);
+}
+
+/*
+ * A port's send found the shared socket or its peer full. No event says
+ * when it has room (the socket is the demultiplexer's, and a UNIX peer's
+ * queue is not polled for on an unconnected socket): try again later,
+ * waiting twice as long each time until a send goes through.
+ */
+static void
+dgram_port_wait(struct sc_dgram *g)
+{
+	int	 e = errno;
+
+	g->retry_ms = g->retry_ms == 0 ? DGRAM_RETRY_MIN_MS :
+	    g->retry_ms * 2 > DGRAM_RETRY_MAX_MS ? DGRAM_RETRY_MAX_MS :
+	    g->retry_ms * 2;
+	loop_timer_start(g->loop, &g->retry, g->retry_ms, dgram_port_retry,
+	    g);
+	errno = e;
+}
+
 static ssize_t
 dgram_send(struct sc_dgram *g, const void *buf, size_t len)
 {
@@ -484,8 +517,13 @@ dgram_send(struct sc_dgram *g, const void *buf, size_t len)
 		    to, tolen);
 	if (n == -1 && errno == EMSGSIZE)
 		return dgram_too_long(g, len) == -1 ? -1 : (ssize_t)len;
-	if (n >= 0)
+	if (n == -1 && g->port && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == ENOBUFS))
+		dgram_port_wait(g);
+	if (n >= 0) {
 		g->nsent += (uint64_t)n;
+		g->retry_ms = 0;
+	}
 	if (n >= 0 && g->ep.tap != NULL) {
 		if (to == NULL && g->tpeerlen == 0) {
 			/* the socket's peer, for the dump: asked once */
@@ -636,6 +674,7 @@ dgram_close(struct sc_endpoint *ep)
 		g->fd = -1;		/* the demultiplexer's */
 	}
 	loop_timer_stop(g->loop, &g->sweep);
+	loop_timer_stop(g->loop, &g->retry);
 	anc_free(&g->anc);
 	for (p = g->newest; p != NULL; p = next) {
 		next = p->older;

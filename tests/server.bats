@@ -212,6 +212,31 @@ EOF
 	cmp "$D/in" "$D/out"
 }
 
+@test "--echo over UNIX datagrams -k: a client that reads only after sending 200 messages gets all 200 back" {
+	sockdir
+	serve srv /dev/null -l -k --unix-dgram --echo "$SOCKDIR/s"
+	cat >"$D/late.py" <<'EOF'
+# late.py PATH OUT: send 200 messages of 1 to 200 random bytes without
+# reading (the server's echoes fill our receive queue: its sends must wait
+# and retry), then read until all 200 are back; write sent and received,
+# a line of hex each, to OUT.sent and OUT.got.
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0sc-late-%d" % os.getpid())
+msgs = [os.urandom(i) for i in range(1, 201)]
+for m in msgs:
+    s.sendto(m, sys.argv[1])
+s.settimeout(20)
+got = [s.recv(1000) for _ in msgs]
+with open(sys.argv[2] + ".sent", "w") as f:
+    f.writelines(m.hex() + "\n" for m in msgs)
+with open(sys.argv[2] + ".got", "w") as f:
+    f.writelines(m.hex() + "\n" for m in got)
+EOF
+	run -0 timeout 60 python3 "$D/late.py" "$SOCKDIR/s" "$D/late"
+	cmp "$D/late.sent" "$D/late.got"
+}
+
 @test "--echo over UDP -k: 50 concurrent clients each get their own datagrams back" {
 	local i
 	serve srv /dev/null -l -k -u --echo 127.0.0.1 0
