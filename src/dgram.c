@@ -33,7 +33,6 @@
 #define DGRAM_SKIP_MAX		64
 
 /* The peer table of an unconnected socket. */
-#define PEER_BUCKET(sa, len)	(addr_hash((sa), (len)) % SC_PEER_BUCKETS)
 #define DGRAM_PEERS_MAX		65536
 
 struct dgram_peer {
@@ -82,47 +81,6 @@ struct sc_dgram {
 	socklen_t		 tpeerlen;	/* 0: not asked yet */
 	struct sc_timer		 sweep;
 };
-
-/* The peer at sa in t, or NULL. */
-struct sc_peer *
-peertab_find(const struct sc_peertab *t, const struct sockaddr *sa,
-    socklen_t len)
-{
-	struct sc_peer	*p;
-
-	for (p = t->buckets[PEER_BUCKET(sa, len)]; p != NULL; p = p->next) {
-		if (addr_equal((struct sockaddr *)&p->ss, p->len, sa, len))
-			return p;
-	}
-	return NULL;
-}
-
-/* Put p in t as the peer at sa. */
-void
-peertab_add(struct sc_peertab *t, struct sc_peer *p, const struct sockaddr *sa,
-    socklen_t len)
-{
-	uint32_t	 h = PEER_BUCKET(sa, len);
-
-	memcpy(&p->ss, sa, len);
-	p->len = len;
-	p->next = t->buckets[h];
-	t->buckets[h] = p;
-}
-
-void
-peertab_remove(struct sc_peertab *t, struct sc_peer *dead)
-{
-	struct sc_peer	**pp;
-
-	pp = &t->buckets[PEER_BUCKET((struct sockaddr *)&dead->ss, dead->len)];
-	for (; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == dead) {
-			*pp = dead->next;
-			return;
-		}
-	}
-}
 
 static struct dgram_peer *
 dgram_peer_find(struct sc_dgram *g, const struct sockaddr *sa, socklen_t len)

@@ -723,8 +723,8 @@ struct sc_dgram_cfg {
 typedef void sc_dgram_gone_cb(struct sc_endpoint *, void *);
 
 /*
- * Peers by address, for an unconnected message socket and for the
- * demultiplexer: each entry begins with a struct sc_peer.
+ * peertab.c: peers by address, for an unconnected message socket and for
+ * the demultiplexer; each entry begins with a struct sc_peer.
  */
 #define SC_PEER_BUCKETS	1024
 struct sc_peer {
