@@ -657,8 +657,9 @@ static const struct sc_endpoint_ops dgram_ops = {
 };
 
 /*
- * A message endpoint on fd (which it then owns; closing the endpoint
- * frees it). label names the peer in messages.
+ * A message endpoint on fd (which it then owns, as endpoint_socket()
+ * does: closing the endpoint closes it, and so does a failure). label
+ * names the peer in messages.
  */
 struct sc_endpoint *
 dgram_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
@@ -666,8 +667,11 @@ dgram_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
 {
 	struct sc_dgram	*g;
 
-	if ((g = calloc(1, sizeof(*g))) == NULL)
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		if (fd != -1)
+			(void)sys_close(fd);
 		return NULL;
+	}
 	g->loop = loop;
 	g->cfg = *cfg;
 	g->fd = fd;
@@ -677,7 +681,6 @@ dgram_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
 	    (g->peers = calloc(1, sizeof(*g->peers))) == NULL) ||
 	    (cfg->framing != SC_FRAMING_RAW &&
 	    deframer_init(&g->def, cfg->framing, cfg->send_max) == -1)) {
-		g->fd = -1;
 		dgram_close(&g->ep);
 		return NULL;
 	}
@@ -714,9 +717,10 @@ dgram_port_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
 	pcfg.connected = true;
 	pcfg.sendto_peer = true;
 	pcfg.seqpacket = false;
-	if ((ep = dgram_new(loop, fd, &pcfg, label)) == NULL)
+	if ((ep = dgram_new(loop, -1, &pcfg, label)) == NULL)
 		return NULL;
 	g = (struct sc_dgram *)(void *)ep;
+	g->fd = fd;
 	g->port = true;
 	g->gone = gone;
 	g->gone_arg = arg;

@@ -351,8 +351,7 @@ server_client_endpoint(struct sc_server *srv, int fd, const char *label,
 		sockopt_show_flags(o);
 	if (o->proto->message) {
 		dcfg->framing = server_framing(srv);
-		if ((ep = dgram_new(srv->s.loop, fd, dcfg, label)) == NULL)
-			(void)sys_close(fd);
+		ep = dgram_new(srv->s.loop, fd, dcfg, label);
 	} else
 		ep = endpoint_socket(fd, label,
 		    o->proto->protocol == IPPROTO_TCP);
@@ -541,6 +540,8 @@ server_serve_all(struct sc_server *srv)
 	sockopt_show_flags(srv->s.o);
 	if ((ep = dgram_new(srv->s.loop, fd, &dcfg, "its peers")) == NULL ||
 	    (c = conn_new(srv, ep, NULL, 0)) == NULL) {
+		if (ep != NULL)
+			ep->ops->close(ep);
 		error_set(&e, SC_EXIT_FAIL, ENOMEM, "serve datagrams");
 		goto fail;
 	}
