@@ -290,7 +290,11 @@ dgram_foreign(struct sc_dgram *g, const struct sc_dgram_meta *m)
 	return true;
 }
 
-/* A port's read: the oldest message its demultiplexer queued. */
+/*
+ * A port's read: the oldest message its demultiplexer queued. The relay
+ * reads a virtual endpoint a few times a turn: while more are queued, it
+ * is kicked to come back for them.
+ */
 static ssize_t
 dgram_port_read(struct sc_dgram *g, unsigned char *out)
 {
@@ -301,6 +305,8 @@ dgram_port_read(struct sc_dgram *g, unsigned char *out)
 		g->qhead = q->next;
 		if (g->qhead == NULL)
 			g->qtail = NULL;
+		else
+			relay_kick(g->ep.owner);
 		g->qlen--;
 		g->nrecv += q->len;
 		if (g->ep.tap != NULL)

@@ -212,18 +212,20 @@ EOF
 	cmp "$D/in" "$D/out"
 }
 
-@test "--echo over UNIX datagrams -k: a client that reads only after sending 200 messages gets all 200 back" {
+@test "--echo over UNIX datagrams -k: a client that reads only after sending 60 messages gets all 60 back" {
 	sockdir
 	serve srv /dev/null -l -k --unix-dgram --echo "$SOCKDIR/s"
 	cat >"$D/late.py" <<'EOF'
-# late.py PATH OUT: send 200 messages of 1 to 200 random bytes without
-# reading (the server's echoes fill our receive queue: its sends must wait
-# and retry), then read until all 200 are back; write sent and received,
-# a line of hex each, to OUT.sent and OUT.got.
+# late.py PATH OUT: send 60 messages of 1 to 60 random bytes without
+# reading (the server's echoes fill our receive queue, of
+# net.unix.max_dgram_qlen messages: its sends must wait and retry), then
+# read until all 60 are back; write sent and received, a line of hex
+# each, to OUT.sent and OUT.got. 60: what the server holds meanwhile
+# stays within the 64 messages a sender's queue takes before it drops.
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind("\0sc-late-%d" % os.getpid())
-msgs = [os.urandom(i) for i in range(1, 201)]
+msgs = [os.urandom(i) for i in range(1, 61)]
 for m in msgs:
     s.sendto(m, sys.argv[1])
 s.settimeout(20)
@@ -235,6 +237,41 @@ with open(sys.argv[2] + ".got", "w") as f:
 EOF
 	run -0 timeout 60 python3 "$D/late.py" "$SOCKDIR/s" "$D/late"
 	cmp "$D/late.sent" "$D/late.got"
+}
+
+@test "--echo over UDP -k: a burst of 60 datagrams read at once is echoed whole, though the sender then waits" {
+	serve srv /dev/null -l -k -u --echo 127.0.0.1 0
+	cat >"$D/burst.py" <<'EOF'
+# burst.py PORT OUT: send 60 datagrams of 1 to 60 random bytes at once,
+# make OUT.sent (a line of hex each), then read until all 60 are back
+# (no more sends to kick the server) and write them to OUT.got.
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+msgs = [os.urandom(i) for i in range(1, 61)]
+for m in msgs:
+    s.send(m)
+with open(sys.argv[2] + ".tmp", "w") as f:
+    f.writelines(m.hex() + "\n" for m in msgs)
+os.rename(sys.argv[2] + ".tmp", sys.argv[2] + ".sent")
+s.settimeout(20)
+got = [s.recv(1000) for _ in msgs]
+with open(sys.argv[2] + ".got", "w") as f:
+    f.writelines(m.hex() + "\n" for m in got)
+EOF
+	local spid pid
+	spid=$(srv_proc)
+	# stopped, the server finds all 60 waiting when it goes on
+	kill -STOP "$spid"
+	timeout 60 python3 "$D/burst.py" "$SRV_PORT" "$D/burst" 7>&- 8>&- 9>&- &
+	pid=$!
+	track "$pid"
+	wait_exists "$D/burst.sent"
+	kill -CONT "$spid"
+	wait_exit "$pid"
+	((WAIT_STATUS == 0))
+	cmp "$D/burst.sent" "$D/burst.got"
 }
 
 @test "--echo over UDP -k: 50 concurrent clients each get their own datagrams back" {
