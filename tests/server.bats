@@ -1166,3 +1166,14 @@ need_localhost() {
 	wait_for "$D/allow.err" '^Connection denied on 127\.0\.0\.2 [0-9]+: not allowed \(--allow, --deny\)$'
 	run -1 grep 'denied on 127\.0\.0\.1' "$D/allow.err"
 }
+
+@test "-n --allow NAME: exit 3, no name is looked up; an address or a network is still fine" {
+	run -3 --separate-stderr sc -n -l --allow localhost 127.0.0.1 0 </dev/null
+	assert_output ''
+	assert_equal "$stderr" 'sockcat: --allow resolve "localhost": not a numeric address, and -n forbids name lookups'
+	run -3 --separate-stderr sc -n -l -k --echo --deny no-such-host.invalid 127.0.0.1 0 </dev/null
+	assert_equal "$stderr" 'sockcat: --deny resolve "no-such-host.invalid": not a numeric address, and -n forbids name lookups'
+	serve a /dev/null -n -l -k --echo --deny 127.0.0.2 --allow 127.0.0.0/8 127.0.0.1 0
+	admitted 127.0.0.1 "$SRV_PORT"
+	refused 127.0.0.1 "$SRV_PORT" -s 127.0.0.2
+}
