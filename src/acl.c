@@ -36,6 +36,7 @@ struct sc_acl {
 	struct acl_rule	*rules;
 	size_t		 n, cap;
 	bool		 any_allow;
+	bool		 numeric;	/* -n: no name is looked up */
 };
 
 static int
@@ -70,6 +71,11 @@ acl_add_host(struct sc_acl *a, const char *host, bool deny, char *err,
 	struct addrinfo	 hints, *res, *ai;
 	int		 gai, rv = 0;
 
+	if (a->numeric) {
+		(void)snprintf(err, errlen, "resolve \"%s\": not a numeric "
+		    "address, and -n forbids name lookups", host);
+		return -1;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	if ((gai = getaddrinfo(host, NULL, &hints, &res)) != 0) {
@@ -92,6 +98,48 @@ acl_add_host(struct sc_acl *a, const char *host, bool deny, char *err,
 }
 
 /*
+ * What spec names: 1 for an address or a network (*family, addr, *bits);
+ * 0 for a host name, copied to host; -1 with *errstr.
+ */
+static int
+acl_parse(const char *spec, char *host, unsigned char *addr, int *family,
+    int *bits, const char **errstr)
+{
+	char	*slash;
+	int	 max;
+
+	*errstr = NULL;
+	if (*spec == '\0' || strlen(spec) >= NI_MAXHOST) {
+		*errstr = "not an address, network or host name";
+		return -1;
+	}
+	(void)strlcpy(host, spec, NI_MAXHOST);
+	if ((slash = strchr(host, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, host, addr) == 1)
+		*family = AF_INET;
+	else if (inet_pton(AF_INET6, host, addr) == 1)
+		*family = AF_INET6;
+	else if (slash == NULL)
+		return 0;
+	else {
+		*errstr = "a network needs a numeric address before the /";
+		return -1;
+	}
+	max = *family == AF_INET ? 32 : 128;
+	*bits = max;
+	if (slash == NULL)
+		return 1;
+	*bits = (int)strtonum(slash, 0, max, errstr);
+	if (*errstr != NULL) {
+		*errstr = max == 32 ? "prefix length not in 0-32" :
+		    "prefix length not in 0-128";
+		return -1;
+	}
+	return 1;
+}
+
+/*
  * One rule: ADDR, ADDR/BITS or a host name. Returns 0, or -1 with a
  * message in err.
  */
@@ -100,38 +148,18 @@ acl_add(struct sc_acl *a, const char *spec, bool deny, char *err,
     size_t errlen)
 {
 	unsigned char	 addr[16];
-	char		 host[NI_MAXHOST], *slash;
+	char		 host[NI_MAXHOST];
 	const char	*errstr;
-	int		 family, bits, max;
+	int		 family, bits;
 
-	if (strlen(spec) >= sizeof(host) || *spec == '\0') {
-		(void)snprintf(err, errlen, "\"%.64s\": not an address, "
-		    "network or host name", spec);
+	switch (acl_parse(spec, host, addr, &family, &bits, &errstr)) {
+	case -1:
+		(void)snprintf(err, errlen, "\"%.64s\": %s", spec, errstr);
 		return -1;
-	}
-	(void)strlcpy(host, spec, sizeof(host));
-	if ((slash = strchr(host, '/')) != NULL)
-		*slash++ = '\0';
-	if (inet_pton(AF_INET, host, addr) == 1)
-		family = AF_INET;
-	else if (inet_pton(AF_INET6, host, addr) == 1)
-		family = AF_INET6;
-	else if (slash == NULL)
+	case 0:
 		return acl_add_host(a, host, deny, err, errlen);
-	else {
-		(void)snprintf(err, errlen, "\"%s\": a network needs a "
-		    "numeric address before the /", spec);
-		return -1;
-	}
-	max = family == AF_INET ? 32 : 128;
-	bits = max;
-	if (slash != NULL) {
-		bits = (int)strtonum(slash, 0, max, &errstr);
-		if (errstr != NULL) {
-			(void)snprintf(err, errlen, "\"%s\": prefix length "
-			    "%s (0-%d)", spec, errstr, max);
-			return -1;
-		}
+	default:
+		break;
 	}
 	if (acl_push(a, family, addr, bits, deny) == -1) {
 		(void)snprintf(err, errlen, "%s: out of memory", spec);
@@ -242,38 +270,33 @@ acl_permits(const struct sc_acl *a, const struct sockaddr *sa, socklen_t len)
 	return allowed || !a->any_allow;
 }
 
+/*
+ * May a client at sa in? a NULL list admits everyone. A client refused
+ * is reported (-v); the caller closes it or drops its datagram.
+ */
+bool
+acl_admits(const struct sc_acl *a, const struct sockaddr *sa, socklen_t len)
+{
+	char	 host[SC_HOSTLEN];
+	int	 port;
+
+	if (a == NULL || acl_permits(a, sa, len))
+		return true;
+	addr_numeric(sa, len, host, sizeof(host), &port);
+	log_verbose(1, "Connection denied on %s %d: not allowed "
+	    "(--allow, --deny)", host, port);
+	return false;
+}
+
 /* Is spec well-formed, before any name is looked up? */
 bool
 acl_syntax_ok(const char *spec, const char **errstr)
 {
 	unsigned char	 addr[16];
-	char		 host[NI_MAXHOST], *slash;
-	int		 max;
+	char		 host[NI_MAXHOST];
+	int		 family, bits;
 
-	*errstr = NULL;
-	if (*spec == '\0' || strlen(spec) >= sizeof(host)) {
-		*errstr = "not an address, network or host name";
-		return false;
-	}
-	(void)strlcpy(host, spec, sizeof(host));
-	if ((slash = strchr(host, '/')) == NULL)
-		return true;		/* an address or a host name */
-	*slash++ = '\0';
-	if (inet_pton(AF_INET, host, addr) == 1)
-		max = 32;
-	else if (inet_pton(AF_INET6, host, addr) == 1)
-		max = 128;
-	else {
-		*errstr = "a network needs a numeric address before the /";
-		return false;
-	}
-	(void)strtonum(slash, 0, max, errstr);
-	if (*errstr != NULL) {
-		*errstr = max == 32 ? "prefix length not in 0-32" :
-		    "prefix length not in 0-128";
-		return false;
-	}
-	return true;
+	return acl_parse(spec, host, addr, &family, &bits, errstr) != -1;
 }
 
 /*
@@ -293,6 +316,7 @@ acl_build(const struct sc_opts *o, struct sc_error *err)
 		error_set(err, SC_EXIT_FAIL, ENOMEM, "access list");
 		return NULL;
 	}
+	a->numeric = o->numeric;
 	for (i = 0; i < o->nacl; i++) {
 		const struct sc_acl_spec	*s = &o->acl[i];
 

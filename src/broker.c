@@ -329,31 +329,14 @@ broker_relay_cfg(const struct sc_conn *c, struct sc_relay_cfg *cfg)
 	cfg->end_on_eof[SC_DIR_BA] = true;
 }
 
-static bool
-broker_finish(struct sc_conn *c)
-{
-	(void)c;
-	return false;
-}
-
-static void
-broker_stop(struct sc_conn *c)
-{
-	(void)c;
-}
-
 const struct sc_handler sc_handler_broker = {
 	.name = "broker",
 	.start = broker_start,
 	.relay_cfg = broker_relay_cfg,
-	.finish = broker_finish,
-	.stop = broker_stop,
 };
 
 const struct sc_handler sc_handler_chat = {
 	.name = "chat",
 	.start = broker_start,
 	.relay_cfg = broker_relay_cfg,
-	.finish = broker_finish,
-	.stop = broker_stop,
 };

@@ -59,25 +59,10 @@ stdio_relay_cfg(const struct sc_conn *c, struct sc_relay_cfg *cfg)
 	}
 }
 
-static bool
-stdio_finish(struct sc_conn *c)
-{
-	(void)c;
-	return false;
-}
-
-static void
-stdio_stop(struct sc_conn *c)
-{
-	(void)c;
-}
-
 const struct sc_handler sc_handler_stdio = {
 	.name = "stdio",
 	.start = stdio_start,
 	.relay_cfg = stdio_relay_cfg,
-	.finish = stdio_finish,
-	.stop = stdio_stop,
 };
 
 static void
@@ -388,7 +373,7 @@ conn_end(struct sc_conn *c)
 		loop_forget(loop, c->client->rfd);
 	c->client->ops->close(c->client);
 	c->client = NULL;
-	if (!srv->handler->finish(c))
+	if (srv->handler->finish == NULL || !srv->handler->finish(c))
 		conn_free(c);
 }
 
@@ -529,7 +514,8 @@ conn_start(struct sc_conn *c)
 void
 conn_shutdown(struct sc_conn *c)
 {
-	c->srv->handler->stop(c);
+	if (c->srv->handler->stop != NULL)
+		c->srv->handler->stop(c);
 	if (!c->ended)
 		conn_end(c);
 	else

@@ -21,22 +21,18 @@
 
 #include "sockcat.h"
 
-#define DEMUX_BUCKETS	1024
-#define DEMUX_BUCKET(sa, len)	(addr_hash((sa), (len)) % DEMUX_BUCKETS)
 #define DEMUX_READS	64	/* datagrams per readiness event */
 
 struct demux_peer {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
+	struct sc_peer		 key;		/* first: the table's view */
 	struct sc_endpoint	*port;
 	struct sc_demux		*d;
-	struct demux_peer	*next;
 };
 
 struct sc_demux {
 	struct sc_server	*srv;
 	int			 fd;
-	struct demux_peer	*buckets[DEMUX_BUCKETS];
+	struct sc_peertab	 peers;
 	unsigned char		*buf;
 	size_t			 size;
 	struct sc_dgram_cfg	 cfg;		/* the ports', and reports */
@@ -47,30 +43,17 @@ struct sc_demux {
 static void
 demux_gone(struct sc_endpoint *port, void *arg)
 {
-	struct demux_peer	*peer = arg, **pp;
-	struct sc_demux		*d = peer->d;
+	struct demux_peer	*peer = arg;
 
 	(void)port;
-	pp = &d->buckets[DEMUX_BUCKET((struct sockaddr *)&peer->ss, peer->len)];
-	for (; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == peer) {
-			*pp = peer->next;
-			break;
-		}
-	}
+	peertab_remove(&peer->d->peers, &peer->key);
 	free(peer);
 }
 
 static struct demux_peer *
 demux_find(struct sc_demux *d, const struct sockaddr *sa, socklen_t len)
 {
-	struct demux_peer	*p;
-
-	for (p = d->buckets[DEMUX_BUCKET(sa, len)]; p != NULL; p = p->next) {
-		if (addr_equal((struct sockaddr *)&p->ss, p->len, sa, len))
-			return p;
-	}
-	return NULL;
+	return (struct demux_peer *)(void *)peertab_find(&d->peers, sa, len);
 }
 
 /*
@@ -87,19 +70,18 @@ demux_new_peer(struct sc_demux *d, const struct sc_dgram_meta *m)
 	struct sc_dgram_cfg	 cfg = d->cfg;
 	struct demux_peer	*peer;
 	struct sc_conn		*c;
-	uint32_t		 h;
 
 	if (!server_admit(srv, sa, len) ||
 	    (peer = calloc(1, sizeof(*peer))) == NULL)
 		return NULL;
-	memcpy(&peer->ss, sa, len);
-	peer->len = len;
+	peertab_add(&d->peers, &peer->key, sa, len);
 	peer->d = d;
 	memcpy(&cfg.peer, sa, len);
 	cfg.peerlen = len;
 	peer->port = dgram_port_new(srv->s.loop, d->fd, &cfg, "peer",
 	    demux_gone, peer);
 	if (peer->port == NULL) {
+		peertab_remove(&d->peers, &peer->key);
 		free(peer);
 		return NULL;
 	}
@@ -109,9 +91,6 @@ demux_new_peer(struct sc_demux *d, const struct sc_dgram_meta *m)
 	}
 	endpoint_label(peer->port, c->label);
 	conn_dgram_origin(c, d->fd, m);
-	h = DEMUX_BUCKET(sa, len);
-	peer->next = d->buckets[h];
-	d->buckets[h] = peer;
 	log_verbose(1, "Connection received on %s", c->who);
 	conn_start(c);
 	return demux_find(d, sa, len);	/* a handler may fail at once */
@@ -190,9 +169,7 @@ dgram_demux_start(struct sc_server *srv)
 	}
 	return;
 fail:
-	log_warn_error(&e);
-	srv->s.status = SC_EXIT_FAIL;
-	loop_break(srv->s.loop);
+	server_fatal(srv, &e);
 }
 
 void

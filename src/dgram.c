@@ -33,16 +33,13 @@
 #define DGRAM_SKIP_MAX		64
 
 /* The peer table of an unconnected socket. */
-#define DGRAM_BUCKETS		1024
-#define DGRAM_BUCKET(sa, len)	(addr_hash((sa), (len)) % DGRAM_BUCKETS)
 #define DGRAM_PEERS_MAX		65536
 
 struct dgram_peer {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
+	struct sc_peer		 key;		/* first: the table's view */
 	int64_t			 last_ms;
 	struct sc_tap_peer	 tap;		/* its number in the dump */
-	struct dgram_peer	*next;		/* in its bucket */
+	struct dgram_peer	*newer, *older;	/* by when last heard */
 };
 
 /* A message queued for a port (see dgram_port_new()). */
@@ -53,6 +50,8 @@ struct dgram_msg {
 };
 
 #define DGRAM_PORT_QUEUE	64	/* messages a port holds */
+#define DGRAM_RETRY_MIN_MS	10	/* a port's send waits, doubling, */
+#define DGRAM_RETRY_MAX_MS	640	/* ... up to this */
 
 struct sc_dgram {
 	struct sc_endpoint	 ep;		/* first: the relay's view */
@@ -62,6 +61,8 @@ struct sc_dgram {
 	bool			 port;		/* fed by a demultiplexer */
 	struct dgram_msg	*qhead, *qtail;	/* a port's messages */
 	size_t			 qlen;
+	struct sc_timer		 retry;		/* a port's send waits */
+	int64_t			 retry_ms;
 	sc_dgram_gone_cb	*gone;
 	void			*gone_arg;
 	bool			 eofmark;	/* empty messages carry creds */
@@ -71,7 +72,8 @@ struct sc_dgram {
 	unsigned char		*rbuf;		/* one received message */
 	struct sc_deframer	 def;
 	bool			 pending;	/* def: an unsent message */
-	struct dgram_peer	*buckets[DGRAM_BUCKETS];
+	struct sc_peertab	*peers;		/* unconnected only */
+	struct dgram_peer	*newest, *oldest;
 	size_t			 npeers;
 	unsigned long		 peer_ids;	/* peers heard from so far */
 	struct dgram_peer	*recent;	/* where stdin goes */
@@ -83,27 +85,29 @@ struct sc_dgram {
 static struct dgram_peer *
 dgram_peer_find(struct sc_dgram *g, const struct sockaddr *sa, socklen_t len)
 {
-	struct dgram_peer	*p;
+	return (struct dgram_peer *)(void *)peertab_find(g->peers, sa, len);
+}
 
-	for (p = g->buckets[DGRAM_BUCKET(sa, len)]; p != NULL; p = p->next) {
-		if (addr_equal((struct sockaddr *)&p->ss, p->len, sa, len))
-			return p;
-	}
-	return NULL;
+/* Take p out of the list by age. */
+static void
+dgram_peer_unlink(struct sc_dgram *g, struct dgram_peer *p)
+{
+	if (p->newer != NULL)
+		p->newer->older = p->older;
+	else
+		g->newest = p->older;
+	if (p->older != NULL)
+		p->older->newer = p->newer;
+	else
+		g->oldest = p->newer;
+	p->newer = p->older = NULL;
 }
 
 static void
 dgram_peer_remove(struct sc_dgram *g, struct dgram_peer *dead)
 {
-	struct dgram_peer	**pp;
-
-	pp = &g->buckets[DGRAM_BUCKET((struct sockaddr *)&dead->ss, dead->len)];
-	for (; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == dead) {
-			*pp = dead->next;
-			break;
-		}
-	}
+	peertab_remove(g->peers, &dead->key);
+	dgram_peer_unlink(g, dead);
 	if (g->recent == dead) {
 		g->recent = NULL;
 		g->ep.wfd = -1;		/* stdin waits for the next peer */
@@ -120,74 +124,59 @@ dgram_report(struct sc_dgram *g, enum sc_dgram_event ev,
 		g->cfg.report(ev, m, g->cfg.arg);
 }
 
-/* The peer that was heard from least recently, to make room. */
-static void
-dgram_peer_evict(struct sc_dgram *g)
-{
-	struct dgram_peer	*p, *old = NULL;
-	size_t			 i;
-
-	for (i = 0; i < DGRAM_BUCKETS; i++) {
-		for (p = g->buckets[i]; p != NULL; p = p->next) {
-			if (old == NULL || p->last_ms < old->last_ms)
-				old = p;
-		}
-	}
-	if (old != NULL)
-		dgram_peer_remove(g, old);
-}
-
+/* Forget the peers idle for --idle-timeout, oldest first. */
 static void
 dgram_sweep(struct sc_loop *loop, struct sc_timer *t, void *arg)
 {
 	struct sc_dgram		*g = arg;
-	struct dgram_peer	*p, *next;
+	struct dgram_peer	*p;
 	struct sc_dgram_meta	 m;
 	int64_t			 now = loop_now_ms(loop);
-	size_t			 i;
 
 	(void)t;
-	for (i = 0; i < DGRAM_BUCKETS; i++) {
-		for (p = g->buckets[i]; p != NULL; p = next) {
-			next = p->next;
-			if (now - p->last_ms < g->cfg.peer_idle_ms)
-				continue;
-			memset(&m, 0, sizeof(m));
-			m.from = (struct sockaddr *)&p->ss;
-			m.fromlen = p->len;
-			dgram_report(g, SC_DGRAM_EXPIRED, &m);
-			dgram_peer_remove(g, p);
-		}
+	while ((p = g->oldest) != NULL &&
+	    now - p->last_ms >= g->cfg.peer_idle_ms) {
+		memset(&m, 0, sizeof(m));
+		m.from = (struct sockaddr *)&p->key.ss;
+		m.fromlen = p->key.len;
+		dgram_report(g, SC_DGRAM_EXPIRED, &m);
+		dgram_peer_remove(g, p);
 	}
 	if (g->npeers > 0)
 		loop_timer_start(loop, &g->sweep, g->cfg.peer_idle_ms / 2 + 1,
 		    dgram_sweep, g);
 }
 
-/* An unconnected socket heard from m->from: note the peer. */
+/*
+ * An unconnected socket heard from m->from: note the peer, the newest.
+ * At DGRAM_PEERS_MAX, the one heard from least recently makes room.
+ */
 static void
 dgram_peer_seen(struct sc_dgram *g, const struct sc_dgram_meta *m)
 {
 	struct dgram_peer	*p;
-	uint32_t		 h;
 
-	if ((p = dgram_peer_find(g, m->from, m->fromlen)) == NULL) {
+	if ((p = dgram_peer_find(g, m->from, m->fromlen)) != NULL)
+		dgram_peer_unlink(g, p);
+	else {
 		if (g->npeers >= DGRAM_PEERS_MAX)
-			dgram_peer_evict(g);
+			dgram_peer_remove(g, g->oldest);
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			return;
-		memcpy(&p->ss, m->from, m->fromlen);
-		p->len = m->fromlen;
+		peertab_add(g->peers, &p->key, m->from, m->fromlen);
 		p->tap.id = ++g->peer_ids;
-		h = DGRAM_BUCKET(m->from, m->fromlen);
-		p->next = g->buckets[h];
-		g->buckets[h] = p;
 		g->npeers++;
 		dgram_report(g, SC_DGRAM_NEW_PEER, m);
 		if (g->cfg.peer_idle_ms != SC_NO_TIMEOUT && !g->sweep.armed)
 			loop_timer_start(g->loop, &g->sweep,
 			    g->cfg.peer_idle_ms / 2 + 1, dgram_sweep, g);
 	}
+	p->older = g->newest;
+	if (g->newest != NULL)
+		g->newest->newer = p;
+	else
+		g->oldest = p;
+	g->newest = p;
 	p->last_ms = loop_now_ms(g->loop);
 	g->recent = p;
 	g->ep.wfd = g->fd;
@@ -206,8 +195,8 @@ dgram_tap_peer(struct sc_dgram *g, const struct sockaddr *sa,
 
 	if (g->cfg.connected || sa == NULL)
 		return NULL;
-	if (p == NULL || !addr_equal((struct sockaddr *)&p->ss, p->len, sa,
-	    len))
+	if (p == NULL || !addr_equal((struct sockaddr *)&p->key.ss,
+	    p->key.len, sa, len))
 		p = dgram_peer_find(g, sa, len);
 	return p != NULL ? &p->tap : NULL;
 }
@@ -288,6 +277,8 @@ dgram_foreign(struct sc_dgram *g, const struct sc_dgram_meta *m)
 			dgram_report(g, SC_DGRAM_UNNAMED, m);
 			return false;
 		}
+		if (!acl_admits(g->cfg.acl, m->from, m->fromlen))
+			return true;	/* --allow, --deny: dropped */
 		dgram_peer_seen(g, m);
 		return false;
 	}
@@ -299,7 +290,11 @@ dgram_foreign(struct sc_dgram *g, const struct sc_dgram_meta *m)
 	return true;
 }
 
-/* A port's read: the oldest message its demultiplexer queued. */
+/*
+ * A port's read: the oldest message its demultiplexer queued. The relay
+ * reads a virtual endpoint a few times a turn: while more are queued, it
+ * is kicked to come back for them.
+ */
 static ssize_t
 dgram_port_read(struct sc_dgram *g, unsigned char *out)
 {
@@ -310,6 +305,8 @@ dgram_port_read(struct sc_dgram *g, unsigned char *out)
 		g->qhead = q->next;
 		if (g->qhead == NULL)
 			g->qtail = NULL;
+		else
+			relay_kick(g->ep.owner);
 		g->qlen--;
 		g->nrecv += q->len;
 		if (g->ep.tap != NULL)
@@ -417,13 +414,42 @@ dgram_too_long(struct sc_dgram *g, size_t len)
 	}
 	memset(&m, 0, sizeof(m));
 	if (g->recent != NULL) {
-		m.from = (struct sockaddr *)&g->recent->ss;
-		m.fromlen = g->recent->len;
+		m.from = (struct sockaddr *)&g->recent->key.ss;
+		m.fromlen = g->recent->key.len;
 	}
 	m.len = m.real = len;
 	m.reason = g->reason;
 	dgram_report(g, SC_DGRAM_TOOBIG, &m);
 	return 0;
+}
+
+static void
+dgram_port_retry(struct sc_loop *loop, struct sc_timer *t, void *arg)
+{
+	struct sc_dgram	*g = arg;
+
+	(void)loop;
+	(void)t;
+	relay_kick(g->ep.owner);
+}
+
+/*
+ * A port's send found the shared socket or its peer full. No event says
+ * when it has room (the socket is the demultiplexer's, and a UNIX peer's
+ * queue is not polled for on an unconnected socket): try again later,
+ * waiting twice as long each time until a send goes through.
+ */
+static void
+dgram_port_wait(struct sc_dgram *g)
+{
+	int	 e = errno;
+
+	g->retry_ms = g->retry_ms == 0 ? DGRAM_RETRY_MIN_MS :
+	    g->retry_ms * 2 > DGRAM_RETRY_MAX_MS ? DGRAM_RETRY_MAX_MS :
+	    g->retry_ms * 2;
+	loop_timer_start(g->loop, &g->retry, g->retry_ms, dgram_port_retry,
+	    g);
+	errno = e;
 }
 
 static ssize_t
@@ -442,8 +468,8 @@ dgram_send(struct sc_dgram *g, const void *buf, size_t len)
 			errno = EAGAIN;
 			return -1;
 		}
-		to = (struct sockaddr *)&p->ss;
-		tolen = p->len;
+		to = (struct sockaddr *)&p->key.ss;
+		tolen = p->key.len;
 	}
 	if (anc_pending(&g->anc))	/* --send-fd, --send-creds */
 		n = anc_sendmsg(&g->anc, g->fd, buf, len,
@@ -455,8 +481,13 @@ dgram_send(struct sc_dgram *g, const void *buf, size_t len)
 		    to, tolen);
 	if (n == -1 && errno == EMSGSIZE)
 		return dgram_too_long(g, len) == -1 ? -1 : (ssize_t)len;
-	if (n >= 0)
+	if (n == -1 && g->port && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == ENOBUFS))
+		dgram_port_wait(g);
+	if (n >= 0) {
 		g->nsent += (uint64_t)n;
+		g->retry_ms = 0;
+	}
 	if (n >= 0 && g->ep.tap != NULL) {
 		if (to == NULL && g->tpeerlen == 0) {
 			/* the socket's peer, for the dump: asked once */
@@ -596,7 +627,6 @@ dgram_close(struct sc_endpoint *ep)
 	struct sc_dgram		*g = (struct sc_dgram *)(void *)ep;
 	struct dgram_peer	*p, *next;
 	struct dgram_msg	*q;
-	size_t			 i;
 
 	if (g->port) {
 		if (g->gone != NULL)
@@ -608,13 +638,13 @@ dgram_close(struct sc_endpoint *ep)
 		g->fd = -1;		/* the demultiplexer's */
 	}
 	loop_timer_stop(g->loop, &g->sweep);
+	loop_timer_stop(g->loop, &g->retry);
 	anc_free(&g->anc);
-	for (i = 0; i < DGRAM_BUCKETS; i++) {
-		for (p = g->buckets[i]; p != NULL; p = next) {
-			next = p->next;
-			free(p);
-		}
+	for (p = g->newest; p != NULL; p = next) {
+		next = p->older;
+		free(p);
 	}
+	free(g->peers);
 	if (g->fd != -1) {
 		loop_forget(g->loop, g->fd);
 		(void)sys_close(g->fd);
@@ -633,8 +663,9 @@ static const struct sc_endpoint_ops dgram_ops = {
 };
 
 /*
- * A message endpoint on fd (which it then owns; closing the endpoint
- * frees it). label names the peer in messages.
+ * A message endpoint on fd (which it then owns, as endpoint_socket()
+ * does: closing the endpoint closes it, and so does a failure). label
+ * names the peer in messages.
  */
 struct sc_endpoint *
 dgram_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
@@ -642,16 +673,20 @@ dgram_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
 {
 	struct sc_dgram	*g;
 
-	if ((g = calloc(1, sizeof(*g))) == NULL)
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		if (fd != -1)
+			(void)sys_close(fd);
 		return NULL;
+	}
 	g->loop = loop;
 	g->cfg = *cfg;
 	g->fd = fd;
 	anc_init(&g->anc);
 	if ((g->rbuf = malloc(cfg->recv_size + 1)) == NULL ||
+	    (!cfg->connected &&
+	    (g->peers = calloc(1, sizeof(*g->peers))) == NULL) ||
 	    (cfg->framing != SC_FRAMING_RAW &&
 	    deframer_init(&g->def, cfg->framing, cfg->send_max) == -1)) {
-		g->fd = -1;
 		dgram_close(&g->ep);
 		return NULL;
 	}
@@ -688,9 +723,10 @@ dgram_port_new(struct sc_loop *loop, int fd, const struct sc_dgram_cfg *cfg,
 	pcfg.connected = true;
 	pcfg.sendto_peer = true;
 	pcfg.seqpacket = false;
-	if ((ep = dgram_new(loop, fd, &pcfg, label)) == NULL)
+	if ((ep = dgram_new(loop, -1, &pcfg, label)) == NULL)
 		return NULL;
 	g = (struct sc_dgram *)(void *)ep;
+	g->fd = fd;
 	g->port = true;
 	g->gone = gone;
 	g->gone_arg = arg;

@@ -34,23 +34,8 @@ echo_relay_cfg(const struct sc_conn *c, struct sc_relay_cfg *cfg)
 	cfg->end_on_eof[SC_DIR_BA] = false;
 }
 
-static bool
-echo_finish(struct sc_conn *c)
-{
-	(void)c;
-	return false;
-}
-
-static void
-echo_stop(struct sc_conn *c)
-{
-	(void)c;
-}
-
 const struct sc_handler sc_handler_echo = {
 	.name = "echo",
 	.start = echo_start,
 	.relay_cfg = echo_relay_cfg,
-	.finish = echo_finish,
-	.stop = echo_stop,
 };

@@ -173,9 +173,7 @@ connect_done(struct sc_connector *cn, int fd, const struct sc_error *e,
 			error_set(&err, SC_EXIT_FAIL, ENOMEM, "set up the "
 			    "connection");
 		}
-		log_warn_error(&err);
-		srv->s.status = SC_EXIT_FAIL;
-		loop_break(srv->s.loop);
+		server_fatal(srv, &err);
 		return;
 	}
 	endpoint_label(ep, c->label);
@@ -198,9 +196,7 @@ connect_start(struct connect_run *run)
 	if (connector_start(run->cn, &err) == 0)
 		return;
 fail:
-	log_warn_error(&err);
-	srv->s.status = err.exit;
-	loop_break(srv->s.loop);
+	server_fatal(srv, &err);
 }
 
 int

@@ -33,14 +33,19 @@
 static void	server_accept(struct sc_loop *, int, unsigned, void *);
 static void	server_first_peer(struct sc_loop *, int, unsigned, void *);
 
+/* Say why sockcat cannot go on, and end with e's status. */
+void
+server_fatal(struct sc_server *srv, const struct sc_error *e)
+{
+	log_warn_error(e);
+	srv->s.status = e->exit;
+	loop_break(srv->s.loop);
+}
+
 static void
 server_hub_failed(const struct sc_error *e, void *arg)
 {
-	struct sc_server	*srv = arg;
-
-	log_warn_error(e);
-	srv->s.status = SC_EXIT_FAIL;
-	loop_break(srv->s.loop);
+	server_fatal(arg, e);
 }
 
 static void
@@ -262,9 +267,7 @@ server_arm(struct sc_server *srv)
 		return;
 	if (loop_watch(srv->s.loop, srv->lfd, SC_EV_IN, cb, srv) == -1) {
 		error_set(&e, SC_EXIT_FAIL, errno, "watch listening socket");
-		log_warn_error(&e);
-		srv->s.status = SC_EXIT_FAIL;
-		loop_break(srv->s.loop);
+		server_fatal(srv, &e);
 	}
 }
 
@@ -282,11 +285,10 @@ server_accept_timeout(struct sc_loop *loop, struct sc_timer *t, void *arg)
 	struct sc_server	*srv = arg;
 	struct sc_error		 e;
 
+	(void)loop;
 	(void)t;
 	error_reason(&e, SC_EXIT_TIMEOUT, "no client came", "--accept-timeout");
-	log_warn_error(&e);
-	srv->s.status = SC_EXIT_TIMEOUT;
-	loop_break(loop);
+	server_fatal(srv, &e);
 }
 
 /*
@@ -301,12 +303,8 @@ server_admit(struct sc_server *srv, const struct sockaddr *sa,
 	char			 host[SC_HOSTLEN];
 	int			 port;
 
-	if (srv->acl != NULL && !acl_permits(srv->acl, sa, len)) {
-		addr_numeric(sa, len, host, sizeof(host), &port);
-		log_verbose(1, "Connection denied on %s %d: not allowed "
-		    "(--allow, --deny)", host, port);
+	if (!acl_admits(srv->acl, sa, len))
 		return false;
-	}
 	if (srv->nconns >= o->max_conns) {
 		addr_numeric(sa, len, host, sizeof(host), &port);
 		if (port < 0)
@@ -353,8 +351,7 @@ server_client_endpoint(struct sc_server *srv, int fd, const char *label,
 		sockopt_show_flags(o);
 	if (o->proto->message) {
 		dcfg->framing = server_framing(srv);
-		if ((ep = dgram_new(srv->s.loop, fd, dcfg, label)) == NULL)
-			(void)sys_close(fd);
+		ep = dgram_new(srv->s.loop, fd, dcfg, label);
 	} else
 		ep = endpoint_socket(fd, label,
 		    o->proto->protocol == IPPROTO_TCP);
@@ -493,9 +490,7 @@ server_first_peer(struct sc_loop *loop, int lfd, unsigned ev, void *arg)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
 		error_set(&e, error_exit_for_errno(errno), errno, "recvmsg");
-		log_warn_error(&e);
-		srv->s.status = e.exit;
-		loop_break(loop);
+		server_fatal(srv, &e);
 		return;
 	}
 	if (m.fromlen > sizeof(sa_family_t) && !server_admit(srv, m.from,
@@ -545,6 +540,8 @@ server_serve_all(struct sc_server *srv)
 	sockopt_show_flags(srv->s.o);
 	if ((ep = dgram_new(srv->s.loop, fd, &dcfg, "its peers")) == NULL ||
 	    (c = conn_new(srv, ep, NULL, 0)) == NULL) {
+		if (ep != NULL)
+			ep->ops->close(ep);
 		error_set(&e, SC_EXIT_FAIL, ENOMEM, "serve datagrams");
 		goto fail;
 	}
@@ -554,9 +551,7 @@ server_serve_all(struct sc_server *srv)
 	conn_start(c);
 	return;
 fail:
-	log_warn_error(&e);
-	srv->s.status = e.exit;
-	loop_break(srv->s.loop);
+	server_fatal(srv, &e);
 }
 
 int

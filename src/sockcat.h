@@ -724,6 +724,25 @@ struct sc_dgram_cfg {
 
 typedef void sc_dgram_gone_cb(struct sc_endpoint *, void *);
 
+/*
+ * peertab.c: peers by address, for an unconnected message socket and for
+ * the demultiplexer; each entry begins with a struct sc_peer.
+ */
+#define SC_PEER_BUCKETS	1024
+struct sc_peer {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	struct sc_peer		*next;		/* in its bucket */
+};
+struct sc_peertab {
+	struct sc_peer		*buckets[SC_PEER_BUCKETS];
+};
+struct sc_peer *peertab_find(const struct sc_peertab *,
+	    const struct sockaddr *, socklen_t);
+void	 peertab_add(struct sc_peertab *, struct sc_peer *,
+	    const struct sockaddr *, socklen_t);
+void	 peertab_remove(struct sc_peertab *, struct sc_peer *);
+
 struct sc_endpoint *dgram_new(struct sc_loop *, int,
 	    const struct sc_dgram_cfg *, const char *);
 struct sc_endpoint *dgram_port_new(struct sc_loop *, int,
@@ -902,9 +921,9 @@ struct sc_handler {
 	void		(*relay_cfg)(const struct sc_conn *,
 			    struct sc_relay_cfg *);
 	/* the relay is over: true while the handler still holds the slot */
-	bool		(*finish)(struct sc_conn *);
+	bool		(*finish)(struct sc_conn *);	/* NULL: false */
 	/* sockcat ends: let go of everything, now */
-	void		(*stop)(struct sc_conn *);
+	void		(*stop)(struct sc_conn *);	/* NULL: nothing */
 };
 
 void	 conn_relay_cfg_duplex(const struct sc_conn *, struct sc_relay_cfg *);
@@ -1001,6 +1020,8 @@ struct sc_acl	*acl_build(const struct sc_opts *, struct sc_error *);
 int		 acl_add(struct sc_acl *, const char *, bool, char *, size_t);
 int		 acl_add_file(struct sc_acl *, const char *, bool, char *,
 		    size_t);
+bool		 acl_admits(const struct sc_acl *, const struct sockaddr *,
+		    socklen_t);
 bool		 acl_permits(const struct sc_acl *, const struct sockaddr *,
 		    socklen_t);
 bool		 acl_syntax_ok(const char *, const char **);
@@ -1010,6 +1031,7 @@ void		 acl_free(struct sc_acl *);
 void	 dgram_demux_start(struct sc_server *);
 void	 dgram_demux_free(struct sc_demux *);
 void	 server_conn_gone(struct sc_server *, struct sc_conn *);
+void	 server_fatal(struct sc_server *, const struct sc_error *);
 int	 server_finish(struct sc_server *);
 
 /* mode_connect.c, server.c, scan.c: the top-level modes. */

@@ -548,6 +548,21 @@ PY
 	assert_equal "$(count_re "$D/srv.err" '^Connection received on ')" 2
 }
 
+@test "unix-dgram -k --echo: an unbound sender's messages get one warning and no connection; a bound one is still served" {
+	sockdir
+	server srv /dev/null -k -l --unix-dgram --echo "$SOCKDIR/s"
+	dgpeer u --dgram - --to "$SOCKDIR/s" send:one send: send:three mark:"$D/usent"
+	local upid=$PEER_PID
+	wait_exists "$D/usent"
+	peer_ok "$upid"
+	dgpeer b --dgram "$SOCKDIR/b" --to "$SOCKDIR/s" send:bee recv:"$D/b.got"
+	peer_ok "$PEER_PID"
+	assert_equal "$(cat "$D/b.got")" bee
+	assert_equal "$(count_re "$D/srv.err" '^sockcat: messages from an unbound UNIX socket cannot be answered$')" 1
+	assert_equal "$(count_re "$D/srv.err" '^Connection received on ')" 1
+	kill -0 "$SRV_PID"
+}
+
 @test "--forward-unix from a UNIX datagram or SEQPACKET listener to a target of the same kind, boundaries kept" {
 	sockdir
 	server tq /dev/null -k -l -U --seqpacket --echo "$SOCKDIR/tq"

@@ -191,6 +191,68 @@ EOF
 	cmp "$D/in" "$D/out"
 }
 
+@test "--echo over UNIX datagrams -k: a client that reads only after sending 60 messages gets all 60 back" {
+	sockdir
+	serve srv /dev/null -l -k --unix-dgram --echo "$SOCKDIR/s"
+	cat >"$D/late.py" <<'EOF'
+# late.py PATH OUT: send 60 messages of 1 to 60 random bytes without
+# reading (the server's echoes fill our receive queue, of
+# net.unix.max_dgram_qlen messages: its sends must wait and retry), then
+# read until all 60 are back; write sent and received, a line of hex
+# each, to OUT.sent and OUT.got. 60: what the server holds meanwhile
+# stays within the 64 messages a sender's queue takes before it drops.
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0sc-late-%d" % os.getpid())
+msgs = [os.urandom(i) for i in range(1, 61)]
+for m in msgs:
+    s.sendto(m, sys.argv[1])
+s.settimeout(20)
+got = [s.recv(1000) for _ in msgs]
+with open(sys.argv[2] + ".sent", "w") as f:
+    f.writelines(m.hex() + "\n" for m in msgs)
+with open(sys.argv[2] + ".got", "w") as f:
+    f.writelines(m.hex() + "\n" for m in got)
+EOF
+	run -0 timeout 60 python3 "$D/late.py" "$SOCKDIR/s" "$D/late"
+	cmp "$D/late.sent" "$D/late.got"
+}
+
+@test "--echo over UDP -k: a burst of 60 datagrams read at once is echoed whole, though the sender then waits" {
+	serve srv /dev/null -l -k -u --echo 127.0.0.1 0
+	cat >"$D/burst.py" <<'EOF'
+# burst.py PORT OUT: send 60 datagrams of 1 to 60 random bytes at once,
+# make OUT.sent (a line of hex each), then read until all 60 are back
+# (no more sends to kick the server) and write them to OUT.got.
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+msgs = [os.urandom(i) for i in range(1, 61)]
+for m in msgs:
+    s.send(m)
+with open(sys.argv[2] + ".tmp", "w") as f:
+    f.writelines(m.hex() + "\n" for m in msgs)
+os.rename(sys.argv[2] + ".tmp", sys.argv[2] + ".sent")
+s.settimeout(20)
+got = [s.recv(1000) for _ in msgs]
+with open(sys.argv[2] + ".got", "w") as f:
+    f.writelines(m.hex() + "\n" for m in got)
+EOF
+	local spid pid
+	spid=$(srv_proc)
+	# stopped, the server finds all 60 waiting when it goes on
+	kill -STOP "$spid"
+	timeout 60 python3 "$D/burst.py" "$SRV_PORT" "$D/burst" 7>&- 8>&- 9>&- &
+	pid=$!
+	track "$pid"
+	wait_exists "$D/burst.sent"
+	kill -CONT "$spid"
+	wait_exit "$pid"
+	((WAIT_STATUS == 0))
+	cmp "$D/burst.sent" "$D/burst.got"
+}
+
 @test "--echo over UDP -k: 50 concurrent clients each get their own datagrams back" {
 	local i
 	serve srv /dev/null -l -k -u --echo 127.0.0.1 0
@@ -693,6 +755,39 @@ EOF
 	wait_for "$D/e.err" '^Connection denied on ::1 [0-9]+: not allowed'
 }
 
+# udp_from SRC PORT DATA : one datagram DATA from SRC to 127.0.0.1 PORT.
+udp_from() {
+	run -0 --separate-stderr sc -q 0 -u -s "$1" 127.0.0.1 "$2" <<<"$3"
+}
+
+@test "--allow/--deny over UDP: a refused sender's datagrams are dropped, stdio or handler, -k or not" {
+	local re='^Connection denied on 127\.0\.0\.1 [0-9]+: not allowed \(--allow, --deny\)$'
+	# -k with stdout: one socket for every sender
+	serve a /dev/null -l -k -u --deny 127.0.0.1 127.0.0.1 0
+	udp_from 127.0.0.1 "$SRV_PORT" no
+	wait_for "$D/a.err" "$re"
+	udp_from 127.0.0.2 "$SRV_PORT" yes
+	wait_until 10 has_size "$D/a.out" 4
+	assert_equal "$(cat "$D/a.out")" yes
+	wait_for "$D/a.err" '^Connection received on 127\.0\.0\.2 [0-9]+$'
+	run -1 grep 'received on 127\.0\.0\.1 ' "$D/a.err"
+	# without -k: the first sender admitted is the peer
+	serve b /dev/null -l -u --deny 127.0.0.1 127.0.0.1 0
+	udp_from 127.0.0.1 "$SRV_PORT" no
+	wait_for "$D/b.err" "$re"
+	udp_from 127.0.0.2 "$SRV_PORT" yes
+	wait_until 10 has_size "$D/b.out" 4
+	assert_equal "$(cat "$D/b.out")" yes
+	# -k with a handler: a refused sender gets no connection
+	serve c /dev/null -l -k -u -c "cat >>'$D/c.got'" --deny 127.0.0.1 127.0.0.1 0
+	udp_from 127.0.0.1 "$SRV_PORT" no
+	wait_for "$D/c.err" "$re"
+	udp_from 127.0.0.2 "$SRV_PORT" yes
+	wait_until 10 has_size "$D/c.got" 4
+	assert_equal "$(cat "$D/c.got")" yes
+	run -1 grep 'received on 127\.0\.0\.1 ' "$D/c.err"
+}
+
 @test "--allowfile/--denyfile: one spec a line, comments and blank lines ignored" {
 	printf '%s\n' '# who may come' '' '   ' '10.0.0.0/8' \
 		'127.0.0.2   # the second loopback address' '# 127.0.0.1' >"$D/allow"
@@ -1049,4 +1144,15 @@ need_localhost() {
 	refused 127.0.0.1 "$SRV_PORT" -s 127.0.0.2
 	wait_for "$D/allow.err" '^Connection denied on 127\.0\.0\.2 [0-9]+: not allowed \(--allow, --deny\)$'
 	run -1 grep 'denied on 127\.0\.0\.1' "$D/allow.err"
+}
+
+@test "-n --allow NAME: exit 3, no name is looked up; an address or a network is still fine" {
+	run -3 --separate-stderr sc -n -l --allow localhost 127.0.0.1 0 </dev/null
+	assert_output ''
+	assert_equal "$stderr" 'sockcat: --allow resolve "localhost": not a numeric address, and -n forbids name lookups'
+	run -3 --separate-stderr sc -n -l -k --echo --deny no-such-host.invalid 127.0.0.1 0 </dev/null
+	assert_equal "$stderr" 'sockcat: --deny resolve "no-such-host.invalid": not a numeric address, and -n forbids name lookups'
+	serve a /dev/null -n -l -k --echo --deny 127.0.0.2 --allow 127.0.0.0/8 127.0.0.1 0
+	admitted 127.0.0.1 "$SRV_PORT"
+	refused 127.0.0.1 "$SRV_PORT" -s 127.0.0.2
 }

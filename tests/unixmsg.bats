@@ -818,6 +818,38 @@ close_big() {
 	[[ ! -e $P ]]
 }
 
+@test "unix-dgram -k: at 65536 peers, the one heard from least recently makes room" {
+	has_feature abstract-unix || skip "abstract UNIX sockets (feature abstract-unix) not built in"
+	local tag=sc-lru-$$-$RANDOM
+	cat >"$D/senders.py" <<'EOF2'
+# senders.py PATH TAG OUT: one message "N" from each of the abstract names
+# TAG-N, in the order below; every message also goes to OUT, a line each.
+import socket, sys
+path, tag, out = sys.argv[1], sys.argv[2], open(sys.argv[3], "w")
+def send(i):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind("\0%s-%d" % (tag, i))
+    s.sendto(b"%d" % i, path)
+    s.close()
+    out.write("%d\n" % i)
+# 65536 peers fill the table; 1 speaks again; 65537 is new: 2, now the
+# least recent, makes room; 2 speaks again: new again, 3 makes room; 1
+# speaks again: still known
+for i in list(range(1, 65537)) + [1, 65537, 2, 1]:
+    send(i)
+EOF2
+	SC_TIMEOUT=120 start_server srv -k -l --unix-dgram --framing line "$P"
+	timeout 120 python3 "$D/senders.py" "$P" "$tag" "$D/expect"
+	wait_until 60 has_size "$D/srv.out" "$(stat -c %s "$D/expect")"
+	cmp "$D/expect" "$D/srv.out"
+	assert_equal "$(count_lines "$D/srv.err" "^Connection received on @$tag-1\$")" 1
+	assert_equal "$(count_lines "$D/srv.err" "^Connection received on @$tag-2\$")" 2
+	assert_equal "$(count_lines "$D/srv.err" "^Connection received on @$tag-3\$")" 1
+	assert_equal "$(count_lines "$D/srv.err" "^Connection received on @$tag-65537\$")" 1
+	assert_equal "$(count_lines "$D/srv.err" '^Connection received on ')" 65538
+	stop_server
+}
+
 # --- 9. usage errors ----------------------------------------------------------------
 
 # usage_error REGEX ARGS... : "sockcat ARGS" is a usage error (usage_row,
