@@ -275,27 +275,16 @@ connector_resolve(struct sc_connector *c, struct sc_error *err)
 	int			 gai;
 
 	gai = addr_resolve(o->host, o->port, o, false, &c->res);
-	if (gai == EAI_NONAME && o->numeric) {
-		error_reason(err, SC_EXIT_RESOLVE,
-		    "not a numeric address, and -n forbids name lookups",
-		    "resolve \"%s\"", o->host);
-		return -1;
-	}
 	if (gai != 0) {
-		error_gai(err, gai, "resolve \"%s\"", o->host);
+		error_resolve(err, gai, o->numeric, "resolve \"%s\"", o->host);
 		return -1;
 	}
 	if (o->source_addr == NULL && o->source_port <= 0)
 		return 0;
 	gai = addr_resolve(o->source_addr, o->source_port, o, true, &c->src);
 	if (gai != 0) {
-		if (gai == EAI_NONAME && o->numeric)
-			error_reason(err, SC_EXIT_RESOLVE, "not a numeric "
-			    "address, and -n forbids name lookups",
-			    "resolve source \"%s\"", o->source_addr);
-		else
-			error_gai(err, gai, "resolve source \"%s\"",
-			    o->source_addr != NULL ? o->source_addr : "*");
+		error_resolve(err, gai, o->numeric, "resolve source \"%s\"",
+		    o->source_addr != NULL ? o->source_addr : "*");
 		return -1;
 	}
 	return 0;

@@ -256,13 +256,8 @@ scan_resolve(struct scan *sc, struct sc_error *err)
 	int			 gai;
 
 	gai = addr_resolve(o->host, o->scan_ports[0], o, false, &res);
-	if (gai == EAI_NONAME && o->numeric) {
-		error_reason(err, SC_EXIT_RESOLVE, "not a numeric address, "
-		    "and -n forbids name lookups", "resolve \"%s\"", o->host);
-		return -1;
-	}
 	if (gai != 0) {
-		error_gai(err, gai, "resolve \"%s\"", o->host);
+		error_resolve(err, gai, o->numeric, "resolve \"%s\"", o->host);
 		return -1;
 	}
 	memcpy(&sc->addr, res->ai_addr, res->ai_addrlen);
